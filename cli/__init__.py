@@ -1,0 +1,1 @@
+"""ndx.cli — the thin command-line glue: `ndx` and `ndx-build`."""

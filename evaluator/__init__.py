@@ -1,0 +1,1 @@
+"""ndx.evaluator — the semantics of ndx: values, thunks, scopes, builtins, imports, traces."""
