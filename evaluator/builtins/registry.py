@@ -1,0 +1,86 @@
+"""The table of builtins, filled by a decorator in each domain module.
+
+A builtin is registered once, globally, as a *spec*; each evaluation context turns the
+specs into `PrimOp` values (binding the context for builtins that need one: the store,
+the search path, the import cache). `ndx.stdlib` registers its builtins (fetchers,
+`buildImage`, …) through the same decorator.
+
+    @builtin("head", 1)
+    def head(xs):
+        '''Return the first element of a list.'''
+        ...
+
+    @builtin("import", 1, global_=True, context=True)
+    def import_(ctx, path):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..values import PrimOp
+
+
+@dataclass(frozen=True)
+class BuiltinSpec:
+    """One registered builtin.
+
+    `arity` 0 means a constant: `fn(ctx)` (or `fn()`) computes the value once per context.
+    `global_` makes the name visible without `builtins.` (`map`, `toString`, …).
+    `context` passes the evaluation context as the first argument of `fn`.
+    Arguments arrive unforced (values or Thunks): the builtin forces what Nix forces.
+    """
+
+    name: str
+    arity: int
+    fn: Callable[..., Any]
+    doc: str
+    global_: bool
+    context: bool
+
+
+REGISTRY: dict[str, BuiltinSpec] = {}
+
+
+def builtin(name: str, arity: int, *, global_: bool = False,
+            context: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as builtin `name` taking `arity` arguments."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if name in REGISTRY:
+            raise AssertionError(f"builtin {name!r} registered twice")
+        doc = (fn.__doc__ or "").strip().splitlines()
+        REGISTRY[name] = BuiltinSpec(name, arity, fn, doc[0] if doc else "", global_, context)
+        return fn
+
+    return register
+
+
+def instantiate(ctx: Any) -> dict[str, Any]:
+    """The `builtins` attribute set for one evaluation context: a PrimOp per function,
+    the computed value per constant."""
+    table: dict[str, Any] = {}
+    for spec in REGISTRY.values():
+        fn = spec.fn
+        if spec.context:
+            fn = _bind(fn, ctx)
+        table[spec.name] = fn() if spec.arity == 0 else PrimOp(spec.name, spec.arity, fn,
+                                                                spec.doc)
+    return table
+
+
+def _bind(fn: Callable[..., Any], ctx: Any) -> Callable[..., Any]:
+    def bound(*args: Any) -> Any:
+        return fn(ctx, *args)
+
+    bound.__name__ = fn.__name__
+    bound.__doc__ = fn.__doc__
+    return bound
+
+
+def global_names() -> list[str]:
+    """Names visible at top level without `builtins.`."""
+    return sorted(spec.name for spec in REGISTRY.values() if spec.global_)
