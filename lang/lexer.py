@@ -62,8 +62,9 @@ _ESCAPED = {"n": "\n", "r": "\r", "t": "\t"}
 # they start `${` or `''`.
 _IND_TEXT = re.compile(r"(?:[^$']++|\$[^{']|'[^'$])++")
 
-# Path text after an interpolation, and the check that a path has an interpolation ahead.
-_PATH_TEXT = re.compile(r"[a-zA-Z0-9._+\-/]++")
+# Path text after an interpolation (Nix's `{PATH}|{PATH_SEG}|{PATH_CHAR}+`, longest
+# first), and the check that a path has an interpolation ahead.
+_PATH_TEXT = re.compile(rf"{_PC}*+(?:/{_PC}++)++/?+|{_PC}*+/|{_PC}++")
 _PATH_INTERPOLATES = re.compile(r"[a-zA-Z0-9._+\-/]*+\$\{")
 
 KEYWORDS = {
