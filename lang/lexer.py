@@ -166,6 +166,10 @@ def tokenize(source: Source) -> Iterator[Token]:
             elif kind == "path" or kind == "hpath":
                 if value[-1] == "/" or text.startswith("${", end):
                     if _PATH_INTERPOLATES.match(text, end) is None:
+                        if text.startswith("/", end):
+                            raise ParseError("'//' in a path (allowed only before an "
+                                             "interpolation)", source.span(end - 1, end + 1),
+                                             code="E-parse-path")
                         raise _trailing_slash(source, pos, end)
                     yield ("IPATH", value, pos, end)
                     modes.append(_PATH_SLASH_MODE if value[-1] == "/" else _PATH_MODE)
