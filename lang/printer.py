@@ -105,7 +105,7 @@ class _Printer:
         out = ['"']
         previous_text = False
         for part in expr.parts:
-            if type(part) is Str and not previous_text:
+            if type(part) is Str and part.value and not previous_text:
                 out.append(string_literal(part.value)[1:-1])
                 previous_text = True
             else:
