@@ -133,6 +133,26 @@ def expected_after_reductions(actions: list[dict[str, int]], gotos: list[dict[st
     return expected
 
 
+# Hints for common slips: (found terminal, a terminal that must be expected, hint).
+_HINTS = [
+    ("COMMA", "RSQB", "list elements are separated by spaces, not commas"),
+    ("COMMA", "SEMI", "each attribute ends with ';', not ','"),
+    ("COLON", "ASSIGN", "attributes are set with '=', not ':'"),
+    ("ASSIGN", "THEN", "to compare, write '=='"),
+    ("ASSIGN", "RPAR", "to compare, write '=='"),
+    ("ASSIGN", "$END", "a file holds one expression: bindings go inside '{ … }' or a "
+                       "'let … in'"),
+    ("SEMI", "$END", "a file holds one expression, and nothing may follow it"),
+]
+
+
+def _hint(found: str, expected: set[str]) -> Diagnostic | None:
+    for terminal, wanted, hint in _HINTS:
+        if found == terminal and wanted in expected:
+            return Diagnostic("note", hint)
+    return None
+
+
 def syntax_error(source: Source, token: Sequence[Any], expected: set[str],
                  values: list[Any]) -> ParseError:
     """The error for `token`, which the parser cannot accept; `values` is the parser's
@@ -154,6 +174,9 @@ def syntax_error(source: Source, token: Sequence[Any], expected: set[str],
                             if opener[0] not in ("LET", "IF") else
                             f"in this '{opener[1]}'",
                             source.span(opener[2], opener[3])),)
+    hint = _hint(token[0], expected)
+    if hint is not None:
+        notes += (hint,)
     return ParseError(message, span, notes=notes, code="E-parse-syntax")
 
 
