@@ -161,6 +161,11 @@ def table() -> ParseTable:
 
 def parse_source(source: Source) -> Expr:
     """Parse a whole source text into its expression."""
+    nul = source.text.find("\0")
+    if nul != -1:
+        # Nix reads source as a C string and silently stops at a NUL byte; we say so.
+        raise ParseError("NUL character in source text", source.span(nul, nul + 1),
+                         code="E-parse-character")
     parse_table = table()
     builder = Builder(source)
     callbacks: list[Callable[[list[Any]], Any] | None] = [

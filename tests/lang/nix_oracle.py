@@ -76,13 +76,13 @@ def show_string(text: str) -> str:
     return "".join(out)
 
 
-_KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit"}
 _IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'\-]*\Z")
 
 
 def show_name(name: str) -> str:
     """An attribute name as Nix prints it: bare when it is an identifier, else quoted."""
-    bare = _IDENTIFIER.match(name) and name not in _KEYWORDS
+    # (Nix 2.8's printIdentifier: of the keywords it only quotes `if`)
+    bare = _IDENTIFIER.match(name) and name != "if"
     return name if bare else show_string(name)
 
 
@@ -151,7 +151,10 @@ def show(expr: Expr) -> str:
             args.append(expr.arg)
             expr = expr.func
         head = show(expr)
-        if type(expr) is SearchPath:  # Nix's call node for <p> takes the arguments too
+        # Nix builds `<p>`, `-x`, `a - b`, `a * b`, `a / b`, `a < b`, `a > b` as calls of
+        # builtins (`__findFile`, `__sub`, …), and application adds to such a call.
+        if type(expr) in (SearchPath, Negate) or (type(expr) is BinOp and expr.op in (
+                BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.LT, BinaryOp.GT)):
             head = head[1:-1]
         return "(" + " ".join([head] + [show(arg) for arg in reversed(args)]) + ")"
     if kind is Not:
@@ -190,7 +193,8 @@ def _show_bindings(bindings, is_set: bool) -> str:
             out.append(f"inherit {name} ; " if is_set else f"inherit {name}; ")
         elif binding.kind is BindingKind.INHERIT_FROM:
             source = bindings.inherit_sources[binding.value.subject.index]
-            out.append(f"{binding.name} = ({show(source)}).{binding.name}; ")
+            name = show_name(binding.name)
+            out.append(f"{name} = ({show(source)}).{name}; ")
         else:
             out.append(f"{show_name(binding.name)} = {show(binding.value)}; ")
     for dynamic in bindings.dynamic:

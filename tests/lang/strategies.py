@@ -14,18 +14,21 @@ from ndx.lang.source import Source
 
 SPAN = Source("«generated»", "", "/").span(0, 0)
 
+# Any character but NUL (Nix stops reading at one) and lone surrogates (not encodable).
+_TEXT_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")
 _RESERVED = set(KEYWORDS) | {"__curPos"}
 identifiers = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_'\-]{0,6}", fullmatch=True).filter(
     lambda name: name not in _RESERVED)
 path_component = st.from_regex(r"[a-zA-Z0-9._+\-]{1,6}", fullmatch=True).filter(
     lambda c: c not in (".", ".."))
-attribute_names = st.one_of(identifiers, st.text(max_size=6), st.just("or"))
+attribute_names = st.one_of(identifiers, st.text(_TEXT_CHARS,
+                                                 max_size=6), st.just("or"))
 
 leaves = st.one_of(
     st.integers(min_value=0, max_value=2**63 - 1).map(lambda v: Int(v, SPAN)),
     st.floats(min_value=0, allow_nan=False, allow_infinity=False)
     .filter(lambda v: v == 0 or v >= 2.2250738585072014e-308).map(lambda v: Float(v, SPAN)),
-    st.text(max_size=8).map(lambda v: Str(v, SPAN)),
+    st.text(_TEXT_CHARS, max_size=8).map(lambda v: Str(v, SPAN)),
     identifiers.map(lambda v: Var(v, SPAN)),
     st.lists(path_component, max_size=3).map(lambda cs: Path("/" + "/".join(cs), SPAN)),
     st.lists(path_component, min_size=1, max_size=3).map(
