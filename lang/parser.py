@@ -34,7 +34,7 @@ from .messages import expected_after_reductions, syntax_error
 from .source import Source
 
 # Bump when the shape of the cached table changes.
-_TABLE_FORMAT = 1
+_TABLE_FORMAT = 2
 
 # The deepest the parser's stack may grow. Nix's bison parser stops at 10,000 entries
 # ("memory exhausted"), about 5,000 nested brackets; so do we.
@@ -108,8 +108,9 @@ def _compute_table(text: str) -> dict[str, Any]:
                     row[symbol] = ~rule_index[argument]
             else:
                 goto[symbol] = argument
-        actions.append(row)
-        gotos.append(goto)
+        # sorted, so nothing depends on the order lark's sets happened to have
+        actions.append(dict(sorted(row.items())))
+        gotos.append(dict(sorted(goto.items())))
     return {"format": _TABLE_FORMAT, "actions": actions, "gotos": gotos, "rules": rules,
             "builders": builders, "start": table.start_states["start"], "end": end}
 
