@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 PACKAGE = '''  {name} = {{ lib, stdenv, fetchurl, pkg-config, {deps}, withSsl ? true, extraFlags ? [ ], ... }}:
@@ -89,7 +88,7 @@ def make_corpus(min_lines: int, seed: int = 1) -> str:
         text = PACKAGE.format(
             name=name, deps=", ".join(sorted(set(deps))), first_dep=deps[0],
             second_dep=deps[1], version=f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{index}",
-            old=f"{rng.randint(1, 3)}.0", hash="%052x" % rng.getrandbits(208),
+            old=f"{rng.randint(1, 3)}.0", hash=f"{rng.getrandbits(208):052x}",
             level=rng.randint(1, 3), index=index, license=rng.choice(LICENSES),
             platform=rng.choice(PLATFORMS), maint1=rng.choice(PEOPLE), maint2=rng.choice(PEOPLE),
             description=f"The {word} package, variant {index} (generated)")

@@ -17,9 +17,33 @@ import os
 from typing import Any
 
 from .ast import (
-    Apply, Assert, AttrSet, BinaryOp, BinOp, Bindings, CurPos, Expr, Float, Formal, Formals, If,
-    Int, Interpolation, Lambda, Let, List, Negate, Not, Path, PathInterpolation, SearchPath,
-    Select, Str, Var, With, HasAttr,
+    Apply,
+    Assert,
+    AttrSet,
+    BinaryOp,
+    Bindings,
+    BinOp,
+    CurPos,
+    Expr,
+    Float,
+    Formal,
+    Formals,
+    HasAttr,
+    If,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 from .bindings import BindsBuilder, KeyPart
 from .diagnostics import Diagnostic
@@ -284,7 +308,7 @@ class Builder:
                 if joined:
                     parts.append(Str(joined, span))
                 text = []
-            parts.append(part)
+            parts.append(part)  # type: ignore[arg-type]  # an expression
         joined = "".join(text)
         if not parts:
             return Str(joined, span)

@@ -138,7 +138,7 @@ def tokenize(source: Source) -> Iterator[Token]:
                     yield ("$END", "", length, length)
                     return
                 raise _unexpected_character(source, pos)
-            kind = m.lastgroup
+            kind: str = m.lastgroup  # type: ignore[assignment]  # a group always matched
             start, end = m.span(kind)
             value = text[start:end]
             if kind == "id":
@@ -186,12 +186,12 @@ def tokenize(source: Source) -> Iterator[Token]:
                         pos = stop
                         continue
                     elif ttype == "IND_OPEN":
-                        pieces, after, stop = _ind_pieces(text, end)
-                        if stop == "''":
+                        pieces, after, closer = _ind_pieces(text, end)
+                        if closer == "''":
                             yield ("IND_STRING", pieces, start, after + 2)
                             pos = after + 2
                             continue
-                        if stop is None:
+                        if closer is None:
                             raise _unterminated(source, start, "indented string")
                         yield ("IND_OPEN", value, start, end)
                         if pieces:
@@ -259,13 +259,13 @@ def tokenize(source: Source) -> Iterator[Token]:
                 opened.append(pos)
                 pos += 2
                 continue
-            pieces, after, stop = _ind_pieces(text, pos)
-            if stop is None:
+            pieces, after, closer = _ind_pieces(text, pos)
+            if closer is None:
                 raise _unterminated(source, opened[-1], "indented string")
             if pieces:
                 yield ("IND_STR", pieces, pos, after)
             pos = after
-            if stop == "''":
+            if closer == "''":
                 yield ("IND_CLOSE", "''", pos, pos + 2)
                 modes.pop()
                 opened.pop()

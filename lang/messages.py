@@ -67,7 +67,8 @@ def describe_token(token: Sequence[Any]) -> str:
     if ttype == "FLOAT":
         return f"float {value}"
     if ttype == "STRING":
-        shown = value if len(value) <= 20 else value[:17] + "..."
+        text = str(value)
+        shown = text if len(text) <= 20 else text[:17] + "..."
         return "string " + '"' + shown.replace("\n", "\\n") + '"'
     if ttype in ("PATH", "HPATH", "IPATH"):
         return f"path {value}"
@@ -79,7 +80,7 @@ def describe_token(token: Sequence[Any]) -> str:
         return "indented string"
     if ttype == "DQUOTE":
         return "string"
-    return TERMINAL_WORDS.get(ttype, ttype)
+    return str(TERMINAL_WORDS.get(ttype, ttype))
 
 
 def describe_expected(expected: set[str]) -> str:
@@ -150,8 +151,8 @@ _HINTS = [
     ("COLON", "ASSIGN", "attributes are set with '=', not ':'"),
     ("ASSIGN", "THEN", "to compare, write '=='"),
     ("ASSIGN", "RPAR", "to compare, write '=='"),
-    ("ASSIGN", "$END", "a file holds one expression: bindings go inside '{ … }' or a "
-                       "'let … in'"),
+    ("ASSIGN", "$END", ("a file holds one expression: bindings go inside '{ … }' or a "
+                        "'let … in'")),
     ("SEMI", "$END", "a file holds one expression, and nothing may follow it"),
 ]
 
@@ -195,6 +196,6 @@ def _unclosed(values: list[Any], expected: set[str]) -> Sequence[Any] | None:
     for value in reversed(values):
         if type(value) is tuple and len(value) == 4 and value[0] in _CLOSERS:
             if _CLOSERS[value[0]] in expected:
-                return value  # type: ignore[no-any-return]
+                return value
             return None
     return None

@@ -50,12 +50,12 @@ class ParseTable:
     pass-through rule.
     """
 
-    __slots__ = ("actions", "gotos", "rules", "builders", "start", "end", "chains")
+    __slots__ = ("actions", "builders", "chains", "end", "gotos", "rules", "start")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.actions: list[dict[str, int]] = data["actions"]
         self.gotos: list[dict[str, int]] = data["gotos"]
-        self.rules: list[tuple[str, int]] = [tuple(rule) for rule in data["rules"]]  # type: ignore[misc]
+        self.rules: list[tuple[str, int]] = [(rule[0], rule[1]) for rule in data["rules"]]
         self.builders: list[str | None] = data["builders"]
         self.start: int = data["start"]
         self.end: int = data["end"]

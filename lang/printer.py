@@ -10,9 +10,34 @@ from __future__ import annotations
 import re
 
 from .ast import (
-    Apply, Assert, AttrKey, AttrSet, BinaryOp, BinOp, BindingKind, Bindings, CurPos, Expr, Float,
-    HasAttr, If, InheritSource, Int, Interpolation, Lambda, Let, List, Negate, Not, Path,
-    PathInterpolation, SearchPath, Select, Str, Var, With,
+    Apply,
+    Assert,
+    AttrKey,
+    AttrSet,
+    BinaryOp,
+    BindingKind,
+    Bindings,
+    BinOp,
+    CurPos,
+    Expr,
+    Float,
+    HasAttr,
+    If,
+    InheritSource,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 from .deep import deep
 from .lexer import KEYWORDS
@@ -116,7 +141,7 @@ class _Printer:
         out = ['"']
         for part, as_text in zip(parts, raw):
             if as_text:
-                out.append(string_literal(part.value)[1:-1])  # type: ignore[union-attr]
+                out.append(string_literal(part.value)[1:-1])  # type: ignore[union-attr,arg-type]
             else:
                 out.append("${" + self.expr(part, _FUNCTION) + "}")
         out.append('"')

@@ -12,9 +12,31 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from ndx.lang.ast import (
-    Apply, Assert, AttrSet, BinaryOp, BinOp, BindingKind, CurPos, Expr, Float, HasAttr, If,
-    Int, Interpolation, Lambda, Let, List, Negate, Not, Path, PathInterpolation, SearchPath,
-    Select, Str, Var, With,
+    Apply,
+    Assert,
+    AttrSet,
+    BinaryOp,
+    BindingKind,
+    BinOp,
+    CurPos,
+    Expr,
+    Float,
+    HasAttr,
+    If,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 
 WRAP_PREFIX = "_: with _; ("
@@ -30,7 +52,7 @@ def nix_parse(text: str, cwd: str | None = None) -> str:
     NixError when Nix rejects it."""
     result = subprocess.run(
         ["nix-instantiate", "--parse", "-E", WRAP_PREFIX + text + WRAP_SUFFIX],
-        capture_output=True, text=True, cwd=cwd, timeout=60)
+        capture_output=True, text=True, cwd=cwd, timeout=60, check=False)
     if result.returncode != 0:
         raise NixError(result.stderr.strip())
     out = result.stdout.strip()
@@ -53,7 +75,7 @@ def nix_parse_many(texts: list[str], cwd: str | None = None) -> dict[str, str | 
 def nix_eval(text: str) -> str:
     """Nix's strict evaluation of `text`, printed (raises NixError)."""
     result = subprocess.run(["nix-instantiate", "--eval", "--strict", "-E", text],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise NixError(result.stderr.strip())
     return result.stdout.strip()
@@ -209,7 +231,7 @@ def nix_eval_json(text: str) -> object:
     import json
 
     result = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", text],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise NixError(result.stderr.strip())
     return json.loads(result.stdout)

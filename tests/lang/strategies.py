@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
 from ndx.lang.ast import (
-    Apply, Assert, AttrSet, BinaryOp, BinOp, Binding, BindingKind, Bindings, CurPos,
-    DynamicBinding, Float, Formal, Formals, HasAttr, If, InheritSource, Int, Interpolation,
-    Lambda, Let, List, Negate, Not, Path, PathInterpolation, SearchPath, Select, Str, Var, With,
+    Apply,
+    Assert,
+    AttrSet,
+    BinaryOp,
+    Binding,
+    BindingKind,
+    Bindings,
+    BinOp,
+    CurPos,
+    DynamicBinding,
+    Float,
+    Formal,
+    Formals,
+    HasAttr,
+    If,
+    InheritSource,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 from ndx.lang.lexer import KEYWORDS
 from ndx.lang.source import Source

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from ndx.cli import commands  # noqa: F401 - registers the subcommands
 from ndx.cli.main import cli
 
@@ -66,7 +65,7 @@ def test_file_or_expression_is_required() -> None:
 
 
 def test_deep_input_prints_or_fails_cleanly() -> None:
-    code, out, err = run("parse", "-E", "[" * 4000 + "]" * 4000)
+    code, out, _ = run("parse", "-E", "[" * 4000 + "]" * 4000)
     assert code == 0 and out.count("List(") == 4000
-    code, out, err = run("parse", "--json", "-E", "[" * 4000 + "]" * 4000)
+    code, out, _ = run("parse", "--json", "-E", "[" * 4000 + "]" * 4000)
     assert code == 0 and out.count('"List"') == 4000

@@ -9,12 +9,10 @@
 from __future__ import annotations
 
 import random
+from dataclasses import fields, replace
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from dataclasses import fields, replace
-
 from ndx.lang import ParseError, parse
 from ndx.lang.ast import BindingKind, Formals, Let, Node
 from ndx.lang.printer import unparse

@@ -44,8 +44,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         package_dir = Path(module.__file__).parent  # type: ignore[arg-type]
         (lent / name).symlink_to(package_dir, target_is_directory=True)
     site = Path(subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()"
-         "['purelib'])"], check=True, capture_output=True, text=True).stdout.strip())
+        [str(venv / "bin" / "python"), "-c",
+         "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True).stdout.strip())
     (site / "ndx_test_lent_dependencies.pth").write_text(str(lent) + "\n")
     assert here != site
     return venv
@@ -55,7 +56,7 @@ def _run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["NDX_CACHE_DIR"] = str(cwd / "cache")
     return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(installed: Path,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-
 from ndx.lang import parse
 from ndx.lang.printer import unparse
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ndx.lang import ParseError, parse, parse_file
 from ndx.lang.ast import Node
 from ndx.lang.dump import dump
