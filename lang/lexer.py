@@ -37,8 +37,9 @@ _SKIP_RE = re.compile(_SKIP)
 # The normal mode, after optional whitespace: one named group per kind of token. Paths,
 # `~` paths, `<search paths>` and URIs are not here: they are rare, and trying them first
 # at every identifier would cost (and be quadratic on `a.a.a.…`). Instead, after a match
-# that could be the start of one (see `_PATHLIKE_START`), the lexer checks `_PC_RUN` and
-# tries the longer tokens only when the run of path characters ends in `/` or `:`.
+# that could be the start of one (an identifier followed by one of `_AFTER_ID_PATHLIKE`,
+# a number, or an operator starting with one of `./-+<~`), `_long_token` checks `_PC_RUN`
+# and tries the longer tokens only when the run of path characters ends in `/` or `:`.
 _NORMAL = re.compile(
     rf"""(?:{_SKIP})?+(?:
      (?P<id>[a-zA-Z_][a-zA-Z0-9_'\-]*+)
