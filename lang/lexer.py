@@ -93,6 +93,10 @@ OPERATORS = {
     "}": "RBRACE", '"': "DQUOTE", "''": "IND_OPEN", "~": "TILDE",
 }
 
+# Operators the lexer does more with than pass on.
+_SPECIAL_OPERATORS = frozenset({"LBRACE", "DOLLAR_CURLY", "RBRACE", "DQUOTE", "IND_OPEN",
+                                "SLASH", "TILDE"})
+
 # Lexer modes (the entries of the mode stack).
 _NORMAL_MODE, _STRING_MODE, _IND_MODE, _PATH_MODE, _PATH_SLASH_MODE = range(5)
 
@@ -123,6 +127,7 @@ def tokenize(source: Source) -> Iterator[Token]:
     keywords = KEYWORDS
     operators = OPERATORS
     after_id = _AFTER_ID_PATHLIKE
+    special = _SPECIAL_OPERATORS
     modes = [_NORMAL_MODE]
     opened = [0]  # where each mode on the stack was entered, for error messages
     pos = 0
@@ -161,6 +166,10 @@ def tokenize(source: Source) -> Iterator[Token]:
                         value = text[start:end]
                 if kind == "op":
                     ttype = operators[value[:2]] if first == "'" else operators[value]
+                    if ttype not in special:
+                        yield (ttype, value, start, end)
+                        pos = end
+                        continue
                     if ttype == "LBRACE" or ttype == "DOLLAR_CURLY":
                         modes.append(_NORMAL_MODE)
                         opened.append(start)

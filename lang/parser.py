@@ -221,14 +221,18 @@ def _run(parse_table: ParseTable, tokens: Iterator[Token],
                 states[-1] = target
                 continue
             origin, size = rules[rule]
-            if size:
+            if size == 1:  # (most reductions) replace the top in place
+                values[-1] = build([values[-1]])
+                states[-1] = gotos[states[-2]][origin]
+            elif size:
                 children = values[-size:]
                 del values[-size:]
                 del states[-size:]
+                push_value(build(children))
+                push_state(gotos[states[-1]][origin])
             else:
-                children = []
-            push_value(build(children))
-            push_state(gotos[states[-1]][origin])
+                push_value(build([]))
+                push_state(gotos[top][origin])
     raise AssertionError("the token stream ended without $END")
 
 
