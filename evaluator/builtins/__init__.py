@@ -4,4 +4,4 @@ Each domain module registers its builtins with `registry.builtin`; importing thi
 package imports every domain module, which fills the registry.
 """
 
-from . import core  # noqa: F401
+from . import core, derivations  # noqa: F401
