@@ -36,6 +36,7 @@ from .encoding import nix_base32, sha256
 from .errors import StoreError
 from .fixed import check_fixed_tree
 from .fsutil import CANONICAL_MTIME, canonicalize, remove_tree
+from .gc import GCResult, collect_garbage, delete_paths
 from .hostdeps import host_fingerprint
 from .locks import GCLock, PathLock, Session, live_tokens, path_locks
 from .nar import NarError, hash_path
@@ -51,6 +52,7 @@ from .paths import (
     text_path,
     to_store_path,
 )
+from .verify import VerifyReport, verify_store
 
 if TYPE_CHECKING:
     from ndx.stdlib.build.options import BuildOptions, BuildReport
@@ -264,6 +266,8 @@ class DiskStore:
         with self.db.transaction() as conn:
             for tree, reg in items:
                 target = self.real_path(reg.path)
+                if tree == target:
+                    continue              # built in place (an unsandboxed build)
                 if os.path.lexists(target):
                     remove_tree(target)   # an unregistered leftover of a crash
                 _move(tree, target)
@@ -381,6 +385,19 @@ class DiskStore:
         from ndx.stdlib.build.scheduler import build
 
         return build(self, targets, options or Options(), reporter)
+
+    def collect_garbage(self, *, dry_run: bool = False,
+                        on_wait: Callable[[], None] | None = None) -> GCResult:
+        """Delete everything unreachable from the GC roots (see `gc.py`)."""
+        return collect_garbage(self, dry_run=dry_run, on_wait=on_wait)
+
+    def delete(self, paths: Iterable[str]) -> GCResult:
+        """Delete exactly `paths`; refuses paths still referenced or alive."""
+        return delete_paths(self, paths)
+
+    def verify(self, *, check_contents: bool = False) -> VerifyReport:
+        """Check the database against the disk (see `verify.py`)."""
+        return verify_store(self, check_contents=check_contents)
 
     def log_file(self, drv_path: str) -> str:
         """Where the build log of `drv_path` is kept."""
