@@ -24,6 +24,11 @@ def start_worker(store_dir: str, drvs: list[str], *extra: str) -> subprocess.Pop
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def read_text(path: str) -> str:
+    with open(path) as file:
+        return file.read()
+
+
 def processes_mentioning(text: str) -> list[int]:
     """PIDs whose command line contains `text` (our unique temporary store path)."""
     found = []
@@ -108,7 +113,7 @@ def test_killed_builds_leave_no_half_valid_path(store, make_chain, tmp_path, how
     assert interrupted >= 4
     targets = [d.drv_path for chain in chains for d in (chain[2], chain[5])]
     worker = start_worker(store_dir, targets, "--jobs", "2")
-    out, err = worker.communicate()
+    _, err = worker.communicate()
     assert worker.returncode == 0, err
     final = check_consistent(store_dir, every)
     assert all(final.is_valid(d.outputs["out"]) for d in every)
@@ -143,7 +148,7 @@ def test_different_derivations_build_in_parallel_processes(store, make) -> None:
         spans = []
         for drv in (one, two):
             base = reopened.real_path(drv.outputs["out"])
-            spans.append(tuple(float(open(f"{base}/{n}").read()) for n in ("start", "end")))
+            spans.append(tuple(float(read_text(f"{base}/{n}")) for n in ("start", "end")))
         (start1, end1), (start2, end2) = spans
         assert start1 < end2 and start2 < end1, "the builds did not overlap"
     finally:
@@ -162,7 +167,7 @@ def test_collector_waits_for_running_builds(store, make) -> None:
             time.sleep(0.05)
         waited = []
         collector.collect_garbage(on_wait=lambda: waited.append(True))
-        out, err = worker.communicate()
+        _, err = worker.communicate()
         assert worker.returncode == 0, err
         assert waited == [True]
         assert collector.verify(check_contents=True).ok
