@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import hashlib
 
-from ndx.evaluator.hashes import (DIGEST_SIZES, HashError, compress_hash, decode_base32,
-                                  encode_base16, encode_base32, parse_hash, to_sri)
+from ndx.evaluator.hashes import (
+    DIGEST_SIZES,
+    HashError,
+    compress_hash,
+    decode_base32,
+    encode_base16,
+    encode_base32,
+    parse_hash,
+    to_sri,
+)
 
 __all__ = ["DIGEST_SIZES", "HashError", "base16", "compress_hash", "from_nix_base32",
            "nix_base32", "parse_hash", "sha256", "sri"]

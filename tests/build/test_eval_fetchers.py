@@ -14,7 +14,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.session import EvalRequest, eval_output, run_deep
 from ndx.lang.errors import NdxError
