@@ -250,7 +250,7 @@ def test_structured_attrs_go_to_files(store, make) -> None:
     assert data["flags"] == ["-O2", "-g"] and data["opts"] == {"debug": True, "level": 3}
     assert [entry["path"] for entry in data["graph"]] == [lib.outputs["out"]]
     assert "flags=" not in read(store, out + "/env")
-    shell = subprocess.run(["bash", "-c", f'. {store.real_path(out)}/sh; '
-                            'echo "${flags[1]} ${opts[level]} ${outputs[out]}"'],
+    shell = subprocess.run(["bash", "-c", (f'. {store.real_path(out)}/sh; '
+                            'echo "${flags[1]} ${opts[level]} ${outputs[out]}"')],
                            capture_output=True, text=True, check=True)
     assert shell.stdout == f"-g 3 {out}\n"
