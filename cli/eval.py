@@ -33,11 +33,15 @@ class EvalResult:
 
 
 def search_path_from(includes: tuple[str, ...] | list[str],
-                     environ: dict[str, str] | os._Environ[str]) -> list[tuple[str, str]]:
-    """`-I` entries first, then `NDX_PATH` (colon-separated, like NIX_PATH)."""
+                     environ: dict[str, str] | os._Environ[str],
+                     base_dir: str | None = None) -> list[tuple[str, str]]:
+    """`-I` entries first, then `NDX_PATH` (colon-separated, like NIX_PATH); relative
+    directories are taken relative to `base_dir` (the working directory)."""
     entries = [parse_search_path_entry(item) for item in includes]
     entries.extend(parse_search_path(environ.get("NDX_PATH", "")))
-    return entries
+    base = base_dir or os.getcwd()
+    return [(prefix, path if "://" in path else os.path.join(base, path))
+            for prefix, path in entries]
 
 
 def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
@@ -55,7 +59,8 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
                           auto_args=auto_args, strict=strict, json=json,
                           base_dir=base_dir)
     try:
-        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ))
+        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ,
+                                                            base_dir))
         output = run_deep(eval_output, ctx, request)
     except NdxError as error:
         if isinstance(error, EvalError):

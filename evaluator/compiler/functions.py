@@ -17,7 +17,7 @@ from ..coerce import type_error
 from ..errors import EvalError, FunctionCallError
 from ..values import Lambda, PrimOp, PrimOpApp, Thunk
 from .bindings import did_you_mean
-from .lazy import Code, Delay, maker_of
+from .lazy import Code, Delay, SlotRef, maker_of
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -88,6 +88,9 @@ class FunctionsCompiler:
             default = None
             if param.default is not None:
                 lazy = self.lazy(param.default, inner)
+                if type(lazy) is SlotRef and lazy.depth == 0:
+                    # Another formal of this call, which may not be filled in yet.
+                    lazy = Delay(self.compile(param.default, inner), param.default.span)
                 if type(lazy) is Delay:
                     default = (lazy.code, lazy.span)
                 else:
