@@ -252,7 +252,12 @@ def _import_path(ctx: EvalContext, value: Any, what: str) -> str:
 def import_(ctx: EvalContext, path: Any) -> Any:
     """The value of the ndx (or Nix) file at `path`; a directory means its
     `default.ndx` (or `default.nix`). Each file is evaluated once."""
-    return ctx.import_file(_import_path(ctx, path, "the argument of 'import'"))
+    target = _import_path(ctx, path, "the argument of 'import'")
+    try:
+        return ctx.import_file(target)
+    except EvalError as error:
+        error.add_frame(f"while importing '{target}'", None)
+        raise
 
 
 @builtin("scopedImport", 2, global_=True, context=True)
