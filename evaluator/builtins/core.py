@@ -22,8 +22,18 @@ from ..hashing import placeholder as placeholder_path
 from ..imports import find_file
 from ..printer import print_value
 from ..runtime import force_deep
-from ..values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, force, \
-    string_context, string_text, type_name
+from ..values import (
+    ContextString,
+    Lambda,
+    PathValue,
+    PrimOp,
+    PrimOpApp,
+    Thunk,
+    force,
+    string_context,
+    string_text,
+    type_name,
+)
 from .registry import builtin
 
 NIX_VERSION = "2.8.0"
@@ -51,7 +61,7 @@ def false_() -> bool:
 @builtin("null", 0, global_=True)
 def null_() -> None:
     """The null value."""
-    return None
+    return
 
 
 @builtin("currentSystem", 0, context=True)

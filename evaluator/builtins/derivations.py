@@ -14,8 +14,13 @@ import re
 from importlib import resources
 from typing import Any
 
-from ..coerce import coerce_to_string, expect_attrs, expect_bool, expect_list, \
-    expect_string_no_context
+from ..coerce import (
+    coerce_to_string,
+    expect_attrs,
+    expect_bool,
+    expect_list,
+    expect_string_no_context,
+)
 from ..context import EvalContext
 from ..errors import EvalError
 from ..hashing import parse_hash

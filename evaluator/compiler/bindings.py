@@ -419,4 +419,4 @@ def _select_slot(slot: int, name: str) -> Code:
     return inherited
 
 
-__all__ = ["BindingsCompiler", "did_you_mean", "missing_attribute", "attr_name", "Lazy"]
+__all__ = ["BindingsCompiler", "Lazy", "attr_name", "did_you_mean", "missing_attribute"]

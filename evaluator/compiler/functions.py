@@ -67,9 +67,7 @@ class FunctionsCompiler:
             body = self.compile(node.body, inner)
 
             def make_plain(env: Any) -> Lambda:
-                def call(arg: Any) -> Any:
-                    return body([env, arg])
-                return Lambda(call, span, name)
+                return Lambda(None, span, name, None, False, body, env)
 
             return make_plain
         return self._formals_maker(node, scope, name)
