@@ -42,8 +42,10 @@ _CACHE: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
 
 def _shape(operand: Operand) -> tuple[Any, ...]:
+    # The depth of a slot shapes the code; its index is a closure variable (so a
+    # program with thousands of variables still needs only a handful of templates).
     if operand[0] == "slot":
-        return operand
+        return operand[:2]
     return (operand[0],)
 
 
@@ -52,8 +54,7 @@ def _load(var: str, operand: Operand, name: str) -> list[str]:
     if kind == "const":
         return [f"{var} = {name}"]
     if kind == "slot":
-        _, depth, index = operand
-        path = "env" + "[0]" * depth + f"[{index}]"
+        path = "env" + "[0]" * operand[1] + f"[{name}]"
         return [f"{var} = {path}",
                 f"if type({var}) is Thunk: {var} = {var}.value if {var}.code is None "
                 f"else {var}.force()"]
@@ -61,7 +62,7 @@ def _load(var: str, operand: Operand, name: str) -> list[str]:
 
 
 def _payload(operand: Operand) -> Any:
-    return operand[1] if operand[0] in ("const", "code") else None
+    return operand[2] if operand[0] == "slot" else operand[1]
 
 
 def _build(key: tuple[Any, ...], params: str, lines: list[str]) -> Callable[..., Any]:
@@ -138,7 +139,7 @@ def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any
     if kind == "const":
         lines.append("a = A")
     elif kind == "slot":
-        lines.append("a = env" + "[0]" * arg[1] + f"[{arg[2]}]")
+        lines.append("a = env" + "[0]" * arg[1] + "[A]")
     elif kind == "thunk":
         lines.append("a = Thunk(A, env, ASPAN)")
     else:
@@ -155,12 +156,12 @@ def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any
         "    raise call_failed(error, f, span)",
     ]
     factory = _build(key, "F, A, ASPAN, span", lines)
-    payload = arg[1] if kind in ("const", "thunk", "make") else None
+    payload = arg[2] if kind == "slot" else arg[1]
     aspan = arg[2] if kind == "thunk" else None
     return factory(_payload(function), payload, aspan, span)  # type: ignore[no-any-return]
 
 
 def _arg_shape(arg: tuple[Any, ...]) -> tuple[Any, ...]:
     if arg[0] == "slot":
-        return arg
+        return arg[:2]
     return (arg[0],)
