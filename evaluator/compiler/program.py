@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..builtins import registry
 from ..errors import EvalError
 from ..values import Thunk
+from . import parse_cache
 from .compiler import Compiler
 from .scope import Scope
 
@@ -49,7 +50,10 @@ def parse_file(path: str) -> Expr:
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") \
             from None
-    expr = parse_text(text, path, os.path.dirname(path))
+    expr = parse_cache.load(path, text)
+    if expr is None:
+        expr = parse_text(text, path, os.path.dirname(path))
+        parse_cache.store(path, text, expr)
     _PARSED[key] = expr
     return expr
 
