@@ -9,6 +9,7 @@ evaluation context skips the parser.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..builtins import registry
@@ -92,10 +93,17 @@ class Program:
         """Compile an expression against the base scope (or `scope`)."""
         return self.compiler.compile(expr, scope or self.base_scope)
 
-    def evaluate_text(self, text: str, name: str, base_dir: str) -> Any:
-        """Parse, compile and evaluate text to weak head normal form."""
+    def evaluate_text(self, text: str, name: str, base_dir: str,
+                      variables: Mapping[str, Any] | None = None) -> Any:
+        """Parse, compile and evaluate text to weak head normal form. `variables` (name
+        → value or Thunk) are visible in the text as an extra lexical scope around it,
+        shadowing builtins (what a REPL's bindings need)."""
         expr = parse_text(text, name, base_dir)
-        return self.evaluate_expr(expr)
+        if not variables:
+            return self.evaluate_expr(expr)
+        names = list(variables)
+        scope = self.base_scope.child(names)
+        return self.evaluate_expr(expr, scope, [None, *(variables[n] for n in names)])
 
     def evaluate_expr(self, expr: Expr, scope: Scope | None = None,
                       env: Any = None) -> Any:

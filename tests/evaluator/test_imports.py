@@ -70,3 +70,10 @@ def test_angle_brackets_use_the_search_path(tmp_path: Path,
     monkeypatch.setenv("NDX_PATH", f"mylib={tmp_path / 'lib'}")
     result = run_argv(["-E", "import <mylib>"])
     assert (result.stdout, result.exit_code) == ('"from lib"\n', 0)
+
+
+def test_evaluate_string_with_extra_variables_shadowing_builtins() -> None:
+    ctx = EvalContext()
+    value = ctx.evaluate_string("x + (if true then 1 else 0)",
+                                variables={"x": 41, "true": False})
+    assert value == 41
