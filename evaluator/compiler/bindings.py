@@ -229,6 +229,7 @@ class BindingsCompiler:
         spans = {b.name: b.span for b in bindings.attrs}
         slots = [(name, inner.names[name], spans[name]) for name in names]
         dynamic = self._dynamic_bindings(bindings, inner)
+        overrides = inner.names.get("__overrides")
 
         def rec_attrset(env: Any) -> Any:
             new_env = make(env)
@@ -238,6 +239,8 @@ class BindingsCompiler:
                 attrs[name] = value if type(value) is Thunk else _ready(value, span)
             if dynamic:
                 dynamic(new_env, attrs)
+            if overrides is not None:
+                _apply_overrides(new_env, attrs, inner.names, overrides)
             return attrs
 
         return rec_attrset
@@ -372,6 +375,20 @@ class BindingsCompiler:
 
 
 _MISSING = object()
+
+
+def _apply_overrides(env: Any, attrs: dict[str, Any], slots: dict[str, int],
+                     slot: int) -> None:
+    """Nix's `rec { __overrides = { … }; … }`: the overriding values replace both the
+    attributes and the variables the other attributes see."""
+    value = env[slot]
+    overrides = value.force() if type(value) is Thunk else value
+    if type(overrides) is not dict:
+        raise type_error("a set", overrides, "the '__overrides' attribute")
+    for name, override in overrides.items():
+        attrs[name] = override
+        if name in slots:
+            env[slots[name]] = override
 
 
 def _attribute_frame(error: EvalError, raw: Any, path_text: str) -> None:

@@ -24,7 +24,7 @@ from ..coerce import type_error
 from ..equality import equal_forced
 from ..errors import EvalError
 from ..operators import INT_MAX, INT_MIN, add, div, less_than, mul, sub, wrap_int
-from ..runtime import apply
+from ..runtime import CALL_SITE, apply
 from ..values import Lambda, Thunk
 from .functions import call_failed
 
@@ -35,7 +35,7 @@ _GLOBALS = {
     "Thunk": Thunk, "Lambda": Lambda, "EvalError": EvalError, "INT_MIN": INT_MIN,
     "INT_MAX": INT_MAX, "wrap_int": wrap_int, "add": add, "sub": sub, "mul": mul,
     "div": div, "less_than": less_than, "equal_forced": equal_forced, "apply": apply,
-    "call_failed": call_failed, "type_error": type_error,
+    "call_failed": call_failed, "type_error": type_error, "CALL_SITE": CALL_SITE,
 }
 
 _CACHE: dict[tuple[Any, ...], Callable[..., Any]] = {}
@@ -151,6 +151,7 @@ def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any
         "        if body is not None:",
         "            return body([f.env, a])",
         "        return f._call(a)",
+        "    CALL_SITE.span = span",
         "    return apply(f, a)",
         "except EvalError as error:",
         "    raise call_failed(error, f, span)",
