@@ -111,7 +111,11 @@ def eval_command(file: str | None, expression: str | None, strict: bool, json_: 
     else:
         result = run_eval(file, expression, **options)  # type: ignore[arg-type]
     if result.stdout:
-        click.echo(result.stdout, nl=False)
+        # Strings are byte strings: bytes that are not UTF-8 travel as surrogate escapes
+        # and are written back out exactly.
+        out = click.get_binary_stream("stdout")
+        out.write(result.stdout.encode("utf-8", "surrogateescape"))
+        out.flush()
     if result.stderr:
         click.echo(result.stderr, nl=False, err=True)
     if result.exit_code:

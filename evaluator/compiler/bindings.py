@@ -319,7 +319,10 @@ class BindingsCompiler:
         default = None if node.default is None else self.compile(node.default, scope)
         span = node.span
         if len(keys) == 1 and keys[0][0] is not None and default is None:
-            return _select_one(subject, keys[0][0], span, node.subject.span)
+            from . import templates
+
+            return templates.select(self.operand(node.subject, scope), keys[0][0], span,
+                                    node.subject.span)
         path_text = ".".join(k if isinstance(k, str) else "${…}" for k in node.path)
 
         def select(env: Any) -> Any:
@@ -374,7 +377,9 @@ class BindingsCompiler:
         return hasattr_
 
 
-_MISSING = object()
+MISSING = object()
+"""Marker for an absent attribute in `dict.get` (never an ndx value)."""
+_MISSING = MISSING
 
 
 def _apply_overrides(env: Any, attrs: dict[str, Any], slots: dict[str, int],
@@ -395,28 +400,6 @@ def _attribute_frame(error: EvalError, raw: Any, path_text: str) -> None:
     span = raw.span if type(raw) is Thunk else None
     if span is not None:
         error.add_frame(f"while evaluating the attribute '{path_text}'", span)
-
-
-def _select_one(subject: Code, name: str, span: Any, subject_span: Any) -> Code:
-    def select1(env: Any) -> Any:
-        attrs = subject(env)
-        if type(attrs) is dict:
-            value = attrs.get(name, _MISSING)
-            if type(value) is Thunk:
-                if value.code is None:
-                    return value.value
-                try:
-                    return value.force()
-                except EvalError as error:
-                    if value.span is not None:
-                        error.add_frame(f"while evaluating the attribute '{name}'",
-                                        value.span)
-                    raise
-            if value is _MISSING:
-                raise missing_attribute(name, attrs).at(span)
-            return value
-        raise type_error("a set", attrs, f"the subject of '.{name}'").at(subject_span)
-    return select1
 
 
 def _select_slot(slot: int, name: str) -> Code:

@@ -177,10 +177,15 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
     # ------------------------------------------------------------------ control
 
     def _if(self, node: A.If, scope: Scope) -> Code:
-        cond = self.compile(node.cond, scope)
         then = self.compile(node.then, scope)
         else_ = self.compile(node.else_, scope)
-        span = node.cond.span
+        test = node.cond
+        if type(test) is A.BinOp and test.op.value in templates.COMPARISONS:
+            return templates.if_comparison(test.op.value, self.operand(test.left, scope),
+                                           self.operand(test.right, scope), then, else_,
+                                           test.span)
+        cond = self.compile(test, scope)
+        span = test.span
 
         def if_(env: Any) -> Any:
             c = cond(env)
