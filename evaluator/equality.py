@@ -7,7 +7,7 @@
 * functions are never equal — except that Nix compares an element or attribute with
   itself as equal without looking at it (a pointer test), so `[ f ] == [ f ]` is true
   for a function `f` while `f == f` is false. We follow this by treating the very same
-  unforced element object (a Thunk or value shared by both sides) as equal.
+  element object (a Thunk or value shared by both sides), once forced, as equal.
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ from .values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk
 
 def values_equal(a: Any, b: Any) -> bool:
     """Whether two values (or Thunks) are equal as `builtins.elem` and friends see it:
-    the same unforced object is equal to itself without being forced."""
-    if a is b:
-        return True
+    both are forced, and the very same object is then equal to itself (even a
+    function)."""
+    same = a is b
     if type(a) is Thunk:
         a = a.force()
     if type(b) is Thunk:
         b = b.force()
+    if same:
+        # Nix forces both sides first, then treats one value as equal to itself.
+        return True
     return equal_forced(a, b)
 
 
@@ -36,7 +39,7 @@ def equal_forced(a: Any, b: Any) -> bool:
     tb = type(b)
     if ta is not tb:
         if ta is int and tb is float or ta is float and tb is int:
-            return a == b  # type: ignore[no-any-return]
+            return float(a) == float(b)  # as C++ compares them (int converted to double)
         if (ta is str or ta is ContextString) and (tb is str or tb is ContextString):
             return _text(a) == _text(b)
         return False

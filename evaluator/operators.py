@@ -136,8 +136,10 @@ def less_than(a: Any, b: Any) -> bool:
     ta = type(a)
     tb = type(b)
     if ta is int or ta is float:
-        if tb is int or tb is float:
+        if tb is ta:
             return a < b  # type: ignore[no-any-return]
+        if tb is int or tb is float:
+            return float(a) < float(b)  # int converted to double, as in C++
     elif ta is str or ta is ContextString:
         if tb is str or tb is ContextString:
             return (a if ta is str else a.text) < (b if tb is str else b.text)  # type: ignore
@@ -156,11 +158,13 @@ def less_than(a: Any, b: Any) -> bool:
 
 
 def concat_lists(a: list[Any], b: list[Any]) -> list[Any]:
-    """`a ++ b`; when one side is empty the other is returned itself (Nix shares it)."""
+    """`a ++ b`. When one side is empty Nix returns the other list itself, which shares
+    its elements — except a list of one or two elements, which Nix stores inline and so
+    copies (visible only in how `«repeated»` prints)."""
     if not a:
-        return b
+        return b if len(b) > 2 else b.copy()
     if not b:
-        return a
+        return a if len(a) > 2 else a.copy()
     return a + b
 
 

@@ -62,8 +62,9 @@ _ESCAPED = {"n": "\n", "r": "\r", "t": "\t"}
 # they start `${` or `''`.
 _IND_TEXT = re.compile(r"(?:[^$']++|\$[^{']|'[^'$])++")
 
-# Path text after an interpolation, and the check that a path has an interpolation ahead.
-_PATH_TEXT = re.compile(r"[a-zA-Z0-9._+\-/]++")
+# Path text after an interpolation (Nix's `{PATH}|{PATH_SEG}|{PATH_CHAR}+`, longest
+# first), and the check that a path has an interpolation ahead.
+_PATH_TEXT = re.compile(rf"{_PC}*+(?:/{_PC}++)++/?+|{_PC}*+/|{_PC}++")
 _PATH_INTERPOLATES = re.compile(r"[a-zA-Z0-9._+\-/]*+\$\{")
 
 KEYWORDS = {
@@ -165,6 +166,10 @@ def tokenize(source: Source) -> Iterator[Token]:
             elif kind == "path" or kind == "hpath":
                 if value[-1] == "/" or text.startswith("${", end):
                     if _PATH_INTERPOLATES.match(text, end) is None:
+                        if text.startswith("/", end):
+                            raise ParseError("'//' in a path (allowed only before an "
+                                             "interpolation)", source.span(end - 1, end + 1),
+                                             code="E-parse-path")
                         raise _trailing_slash(source, pos, end)
                     yield ("IPATH", value, pos, end)
                     modes.append(_PATH_SLASH_MODE if value[-1] == "/" else _PATH_MODE)
