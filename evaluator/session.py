@@ -149,7 +149,7 @@ def render_value(ctx: EvalContext, value: Any, *, strict: bool, json: bool) -> s
         if not strict:
             _check_json_forced(value)
         text = force(apply(to_json, value))
-        return text if type(text) is str else text.text  # type: ignore[no-any-return]
+        return text if type(text) is str else text.text
     if strict:
         force_deep(value)
     return print_value(value) + "\n"
@@ -177,9 +177,14 @@ def _auto_args(ctx: EvalContext, request: EvalRequest) -> dict[str, Any]:
         if kind == "str":
             args[name] = text
         else:
-            args[name] = Thunk(lambda _env, t=text: ctx.evaluate_string(
-                t, name="«string»", base_dir=base_dir), None)
+            args[name] = Thunk(_evaluate_argument, (ctx, text, base_dir))
     return args
+
+
+def _evaluate_argument(job: tuple[EvalContext, str, str]) -> Any:
+    """The value of an `--arg NAME EXPR` expression (evaluated only if used)."""
+    ctx, text, base_dir = job
+    return ctx.evaluate_string(text, base_dir=base_dir)
 
 
 def auto_call(value: Any, args: dict[str, Any]) -> Any:
