@@ -70,7 +70,7 @@ def _outputs(names: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@builtin("derivationStrict", 1, context=True)
+@builtin("derivationStrict", 1, global_=True, context=True)
 def derivation_strict(ctx: EvalContext, attrs_value: Any) -> Any:
     """Instantiate a derivation from its attributes (strictly); returns its `drvPath` and
     output paths. Use `derivation`, which wraps this lazily."""
