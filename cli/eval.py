@@ -111,9 +111,9 @@ def eval_command(file: str | None, expression: str | None, strict: bool, json_: 
                  argstrs: tuple[tuple[str, str], ...], includes: tuple[str, ...],
                  show_trace: bool, store_dir: str | None) -> None:
     """Evaluate FILE (or -E EXPR) and print the value like `nix-instantiate --eval`."""
-    options = dict(strict=strict, json=json_, attr_paths=attr_paths, args=args,
-                   argstrs=argstrs, includes=includes, show_trace=show_trace,
-                   keep=_FINISHED)
+    options = {"strict": strict, "json": json_, "attr_paths": attr_paths, "args": args,
+               "argstrs": argstrs, "includes": includes, "show_trace": show_trace,
+               "keep": _FINISHED}
     if store_dir is not None:
         from ndx.stdlib.store.disk import DiskStore
 
