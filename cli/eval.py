@@ -59,6 +59,9 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
     `eval_command`)."""
     if (file is None) == (expression is None):
         return EvalResult("", "error: give either a FILE or -E EXPR\n", 1)
+    if file is not None and file.startswith("<") and file.endswith(">"):
+        # `ndx eval '<name>'` evaluates the file the search path gives, as Nix does.
+        file, expression = None, f"import {file}"
     auto_args = [(name, "expr", text) for name, text in args]
     auto_args += [(name, "str", text) for name, text in argstrs]
     request = EvalRequest(file=os.path.abspath(file) if file is not None else None,
