@@ -66,10 +66,10 @@ def div(a: Any, b: Any) -> int | float:
         raise EvalError("division by zero")
     x, y, is_float = _operands(a, b, "div")
     if is_float:
-        return x / y
+        return float(x) / float(y)
     if x == INT_MIN and y == -1:
         raise EvalError("overflow in integer division")
-    q = abs(x) // abs(y)
+    q = int(abs(x) // abs(y))
     return q if (x < 0) == (y < 0) else -q
 
 

@@ -177,8 +177,8 @@ def concat_strings_sep(ctx: EvalContext, sep: Any, xs: Any) -> Any:
         if type(item) is str:
             parts.append(item)
             continue
-        value = coerce_to_string(item, ctx, what="an element of the list passed to "
-                                                 "'concatStringsSep'")
+        value: Any = coerce_to_string(item, ctx, what="an element of the list passed to "
+                                                      "'concatStringsSep'")
         if type(value) is str:
             parts.append(value)
         else:
