@@ -76,8 +76,8 @@ def length(xs: Any) -> int:
 @builtin("elemAt", 2)
 def elem_at(xs: Any, n: Any) -> Any:
     """Return element `n` of a list, counting from 0."""
-    items = expect_list(xs, "the first argument of 'elemAt'")
-    index = expect_int(n, "the second argument of 'elemAt'")
+    items = xs if type(xs) is list else expect_list(xs, "the first argument of 'elemAt'")
+    index = n if type(n) is int else expect_int(n, "the second argument of 'elemAt'")
     if index < 0 or index >= len(items):
         raise EvalError(f"list index {index} is out of bounds")
     return items[index]
