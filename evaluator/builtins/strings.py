@@ -11,6 +11,7 @@ returns part of its input, as in Nix: `substring`, `replaceStrings`, `concatStri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -157,43 +158,80 @@ def _string_items(items: list[Any], what: str) -> list[Any]:
     return out
 
 
+@lru_cache(maxsize=1024)
+def _plain_replacer(patterns: tuple[str, ...],
+                    replacements: tuple[str, ...]) -> Callable[[str], str]:
+    """`text -> result` for patterns without an empty one and replacements without
+    context (the common case), built once per pair of lists."""
+    if len(patterns) == 1:
+        pattern, replacement = patterns[0], replacements[0]
+        return lambda text: text.replace(pattern, replacement)
+    plan = _plan(patterns)
+    table = {p: replacements[i] for p, i in plan.first_index.items()}
+    regex = plan.regex
+    assert regex is not None
+
+    def replace(text: str) -> str:
+        return regex.sub(lambda m: table[m.group()], text)
+
+    return replace
+
+
 @builtin("replaceStrings", 3)
 def replace_strings(from_: Any, to: Any, s: Any) -> Any:
     """Replace every occurrence of each string in `from` by the string at the same
     position in `to`, scanning left to right and never rescanning replacements:
     `replaceStrings [ "a" "b" ] [ "b" "a" ] "ab"` is "ba"."""
-    patterns_in = expect_list(from_, "the first argument of 'replaceStrings'")
-    replacements_in = expect_list(to, "the second argument of 'replaceStrings'")
+    patterns_in = from_ if type(from_) is list else \
+        expect_list(from_, "the first argument of 'replaceStrings'")
+    replacements_in = to if type(to) is list else \
+        expect_list(to, "the second argument of 'replaceStrings'")
     if len(patterns_in) != len(replacements_in):
         raise EvalError("'from' and 'to' arguments to 'replaceStrings' have different "
                         "lengths")
-    patterns = tuple(p if type(p) is str else p.text for p in _string_items(
-        patterns_in, "an element of the first argument of 'replaceStrings'"))
-    replacement_values = _string_items(replacements_in, "an element of the second "
-                                                        "argument of 'replaceStrings'")
-    replacements = [r if type(r) is str else r.text for r in replacement_values]
+    patterns = tuple(patterns_in)
+    for p in patterns:
+        if type(p) is not str:
+            patterns = tuple(p if type(p) is str else p.text for p in _string_items(
+                patterns_in, "an element of the first argument of 'replaceStrings'"))
+            break
+    replacement_values = replacements_in
+    plain_replacements = True
+    for r in replacement_values:
+        if type(r) is not str:
+            replacement_values = _string_items(replacements_in, "an element of the second "
+                                                                "argument of 'replaceStrings'")
+            plain_replacements = all(type(v) is str for v in replacement_values)
+            break
     subject = s.force() if type(s) is Thunk else s
-    if type(subject) is not str and type(subject) is not ContextString:
-        subject = expect_string(subject, "the third argument of 'replaceStrings'")
-    text, context = _text_and_context(subject)
+    if type(subject) is str:
+        text = subject
+        context: frozenset[str] = frozenset()
+    else:
+        if type(subject) is not ContextString:
+            subject = expect_string(subject, "the third argument of 'replaceStrings'")
+        text, context = _text_and_context(subject)
     if not patterns:
         return subject
-    bytewise = not text.isascii() and (
-        "" in patterns or _SURROGATE.search(text) is not None
-        or any(_SURROGATE.search(p) for p in patterns))
-    if bytewise:
+    plain = text.isascii() or not ("" in patterns or _SURROGATE.search(text) is not None
+                                   or any(_SURROGATE.search(p) for p in patterns))
+    if plain and plain_replacements and "" not in patterns:
+        result = _plain_replacer(patterns, tuple(replacement_values))(text)
+        if result == text:
+            return subject
+        return make_string(result, context)
+    replacements = [r if type(r) is str else r.text for r in replacement_values]
+    if plain:
+        result, used = _replace(text, _plan(patterns), replacements)
+    else:
         latin = tuple(to_bytes(p).decode("latin-1") for p in patterns)
         fill = [to_bytes(r).decode("latin-1") for r in replacements]
         result, used = _replace(to_bytes(text).decode("latin-1"), _plan(latin), fill)
         result = from_bytes(result.encode("latin-1"))
-    else:
-        result, used = _replace(text, _plan(patterns), replacements)
     for index in used:
         extra = replacement_values[index]
         if type(extra) is ContextString:
             context = context | extra.context
-    if result is text and type(subject) is str:
-        return subject
     return make_string(result, context)
 
 
