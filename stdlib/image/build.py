@@ -28,7 +28,7 @@ from .config import (check_architecture, check_config, created_epoch, host_archi
                      merge_config, resolve_created)
 from .errors import ImageError, did_you_mean
 from .layer import COMPRESSORS, Entry, LayerContents, write_layer
-from .rootfs import link_contents
+from .rootfs import extend_closure, link_contents
 from .users import lines_from_layers, lines_from_root, parse_users, write_user_db
 
 #: What the history entry of the new layer says made it.
@@ -68,7 +68,9 @@ class ImageSpec:
     `closure` is the runtime closure of everything the image holds (copyToRoot, the
     config's references, what runAsRoot's output refers to): exactly these store paths
     go into the layer. `script_paths` are store paths the scripts may use at build time
-    without them going into the image."""
+    without them going into the image. With `reference_graph` (store path → its
+    references, covering the script paths), what the root tree refers to after the
+    scripts ran — a link, a config file naming a store path — joins the closure."""
 
     name: str
     tag: str | None = None
@@ -90,6 +92,7 @@ class ImageSpec:
     users: Sequence[Mapping[str, Any]] = ()
     script_paths: Sequence[str] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    reference_graph: Mapping[str, Sequence[str]] | None = None
 
 
 def default_tag(spec: ImageSpec) -> str:
@@ -144,7 +147,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
             else:
                 contents = LayerContents()
                 contents.add_tree(root, "", owner=(spec.uid, spec.gid))
-                _add_closure(contents, spec, store)
+                closure = extend_closure(root, spec.closure, spec.reference_graph)
+                _add_closure(contents, closure, spec, store)
                 for entry in user_entries:
                     contents.add(entry)
                 layer = write_layer(out, contents.entries(), compression=compression,
@@ -189,13 +193,14 @@ def _base_name(spec: ImageSpec) -> str | None:
     return f"{spec.from_image_name}:{spec.from_image_tag or 'latest'}"
 
 
-def _add_closure(contents: LayerContents, spec: ImageSpec, store: StoreView) -> None:
+def _add_closure(contents: LayerContents, closure: set[str], spec: ImageSpec,
+                 store: StoreView) -> None:
     parts = store.store_dir.strip("/").split("/")
     for i in range(1, len(parts) + 1):
         rel = "/".join(parts[:i])
         if rel not in contents:
             contents.add(Entry(rel, "dir", 0o755))
-    for path in sorted(set(spec.closure)):
+    for path in sorted(closure):
         contents.add_tree(store.real(path), path.strip("/"), owner=(spec.uid, spec.gid))
 
 
@@ -233,7 +238,8 @@ def _layer_as_root(spec: ImageSpec, store: StoreView, root: str, staged: list[st
         uid=spec.uid, gid=spec.gid,
         base_archive=base_archive.path if base_archive and base else None,
         base_layers=[(la.digest, la.media_type) for la in base.layers] if base else [],
-        compression=compression, level=spec.compression_level, store_dir=store.store_dir)
+        compression=compression, level=spec.compression_level, store_dir=store.store_dir,
+        graph={p: list(r) for p, r in (spec.reference_graph or {}).items()})
     out.flush()
     result = run_as_root(job, out.fileno())
     return Layer(result["diff_id"], result["digest"], result["size"], result["media_type"])

@@ -17,7 +17,7 @@ import os
 import shutil
 import stat
 import tarfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import BinaryIO
 
 from .errors import ImageError
@@ -211,6 +211,43 @@ def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, root: str,
     os.lchown(target, member.uid, member.gid)
     if not member.issym():
         os.chmod(target, member.mode)
+
+
+# --- the closure grows with what the root refers to ---------------------------------------
+
+def extend_closure(root: str, closure: Iterable[str],
+                   graph: Mapping[str, Sequence[str]] | None, skip: Iterable[str] = ()
+                   ) -> set[str]:
+    """`closure` plus the closure (in the reference `graph`: path → references) of every
+    store path of `graph` that a file, link or name of the root tree refers to — so a
+    link or config file a script wrote keeps what it names in the image."""
+    result = set(closure)
+    if not graph:
+        return result
+    from ndx.stdlib.store.scan import scan_references
+
+    skipped = {s.strip("/") for s in skip}
+    found: set[str] = set()
+
+    def scan(real: str, rel: str) -> None:
+        for name in sorted(os.listdir(real)):
+            path = f"{rel}/{name}" if rel else name
+            if path in skipped:
+                continue
+            if any(s.startswith(path + "/") for s in skipped):
+                scan(os.path.join(real, name), path)
+            else:
+                found.update(scan_references(os.path.join(real, name), graph))
+
+    scan(root, "")
+    todo = list(found - result)
+    while todo:
+        path = todo.pop()
+        if path in result:
+            continue
+        result.add(path)
+        todo.extend(r for r in graph.get(path, ()) if r not in result)
+    return result
 
 
 # --- what a script changed ------------------------------------------------------------------

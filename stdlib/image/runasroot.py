@@ -78,6 +78,7 @@ class RootJob:
     compression: str | None = "gzip"
     level: int | None = None
     store_dir: str = "/ndx/store"
+    graph: dict[str, list[str]] = field(default_factory=dict)  # references, for the closure
 
 
 # --- the caller's side ------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     # Imported before anything is mounted or unpacked (modules must not come from the root).
     from .archive import ImageArchive
     from .layer import Entry, LayerContents, _entry, write_layer
-    from .rootfs import changes, extract_layer, snapshot
+    from .rootfs import changes, extend_closure, extract_layer, snapshot
 
     unprivileged = os.geteuid() != 0
     _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
@@ -305,7 +306,13 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     _mount("tmpfs", store_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
     for logical, physical in job.store:
         target = os.path.join(store_root, os.path.basename(logical))
-        os.makedirs(target, exist_ok=True)
+        if os.path.isdir(physical) and not os.path.islink(physical):
+            os.makedirs(target, exist_ok=True)
+        elif os.path.islink(physical):
+            os.symlink(os.readlink(physical), target)  # a link needs no mount
+            continue
+        else:
+            open(target, "w").close()
         _bind_ro(physical, target)
     _mount("none", store_root, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     dev = os.path.join(root, "dev")
@@ -371,7 +378,8 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     for rel in (store_rel.split("/")[0], store_rel):
         if rel not in contents:
             contents.add(Entry(rel, "dir", 0o755))
-    for logical in job.closure:
+    closure = extend_closure(root, job.closure, job.graph, skip)
+    for logical in sorted(closure):
         rel = f"{store_rel}/{os.path.basename(logical)}"
         contents.add_tree(os.path.join(root, rel), rel, owner=(job.uid, job.gid))
     with os.fdopen(out_fd, "wb", closefd=False) as out:
@@ -390,8 +398,12 @@ def main(argv: Sequence[str]) -> int:
                      "base_layers": [tuple(p) for p in raw["base_layers"]]})
     try:
         _helper(job, out_fd, ready_fd, go_fd)
-    except (ImageError, OSError) as exc:
+    except ImageError as exc:
         sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"error: runAsRoot: {exc.strerror or exc}"
+                         f"{f' ({exc.filename})' if exc.filename else ''}\n")
         return 1
     return 0
 
