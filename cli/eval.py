@@ -32,11 +32,15 @@ class EvalResult:
 
 
 def search_path_from(includes: tuple[str, ...] | list[str],
-                     environ: dict[str, str] | os._Environ[str]) -> list[tuple[str, str]]:
-    """`-I` entries first, then `NDX_PATH` (colon-separated, like NIX_PATH)."""
+                     environ: dict[str, str] | os._Environ[str],
+                     base_dir: str | None = None) -> list[tuple[str, str]]:
+    """`-I` entries first, then `NDX_PATH` (colon-separated, like NIX_PATH); relative
+    directories are taken relative to `base_dir` (the working directory)."""
     entries = [parse_search_path_entry(item) for item in includes]
     entries.extend(parse_search_path(environ.get("NDX_PATH", "")))
-    return entries
+    base = base_dir or os.getcwd()
+    return [(prefix, path if "://" in path else os.path.join(base, path))
+            for prefix, path in entries]
 
 
 def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
@@ -44,7 +48,11 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
              args: tuple[tuple[str, str], ...] = (), argstrs: tuple[tuple[str, str], ...] = (),
              includes: tuple[str, ...] = (), show_trace: bool = False,
              store: Any = None, base_dir: str | None = None) -> EvalResult:
-    """Run `ndx eval` and return what it prints; never raises for a user's error."""
+    """Run `ndx eval` and return what it prints; never raises for a user's error.
+
+    `store` is the `StoreIO` derivations are instantiated in; by default a fresh memory
+    store, which computes the same paths as the disk store without writing or building
+    anything."""
     if (file is None) == (expression is None):
         return EvalResult("", "error: give either a FILE or -E EXPR\n", 1)
     auto_args = [(name, "expr", text) for name, text in args]
@@ -53,8 +61,15 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
                           expression=expression, attr_paths=attr_paths,
                           auto_args=auto_args, strict=strict, json=json,
                           base_dir=base_dir)
+    import ndx.stdlib  # noqa: F401 - registers the fetchers (fetchurl, fetchTarball, …)
+
+    if store is None:
+        from ndx.stdlib.store import MemoryStore
+
+        store = MemoryStore()
     try:
-        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ))
+        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ,
+                                                            base_dir))
         output = run_deep(eval_output, ctx, request)
     except NdxError as error:
         if isinstance(error, EvalError):
@@ -78,13 +93,23 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
 @click.option("-I", "includes", multiple=True, metavar="NAME=PATH",
               help="Add a search path entry for <NAME> lookups.")
 @click.option("--show-trace", is_flag=True, help="Show the full evaluation trace of errors.")
+@click.option("--store", "store_dir", metavar="DIR",
+              help="Instantiate derivations in the disk store at DIR (by default paths are "
+                   "computed in memory and nothing is written).")
 def eval_command(file: str | None, expression: str | None, strict: bool, json_: bool,
                  attr_paths: tuple[str, ...], args: tuple[tuple[str, str], ...],
                  argstrs: tuple[tuple[str, str], ...], includes: tuple[str, ...],
-                 show_trace: bool) -> None:
+                 show_trace: bool, store_dir: str | None) -> None:
     """Evaluate FILE (or -E EXPR) and print the value like `nix-instantiate --eval`."""
-    result = run_eval(file, expression, strict=strict, json=json_, attr_paths=attr_paths,
-                      args=args, argstrs=argstrs, includes=includes, show_trace=show_trace)
+    options = dict(strict=strict, json=json_, attr_paths=attr_paths, args=args,
+                   argstrs=argstrs, includes=includes, show_trace=show_trace)
+    if store_dir is not None:
+        from ndx.stdlib.store.disk import DiskStore
+
+        with DiskStore(store_dir) as store:
+            result = run_eval(file, expression, store=store, **options)  # type: ignore
+    else:
+        result = run_eval(file, expression, **options)  # type: ignore[arg-type]
     if result.stdout:
         click.echo(result.stdout, nl=False)
     if result.stderr:

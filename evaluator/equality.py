@@ -7,7 +7,7 @@
 * functions are never equal — except that Nix compares an element or attribute with
   itself as equal without looking at it (a pointer test), so `[ f ] == [ f ]` is true
   for a function `f` while `f == f` is false. We follow this by treating the very same
-  unforced element object (a Thunk or value shared by both sides) as equal.
+  element object (a Thunk or value shared by both sides), once forced, as equal.
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ from .values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk
 
 def values_equal(a: Any, b: Any) -> bool:
     """Whether two values (or Thunks) are equal as `builtins.elem` and friends see it:
-    the same unforced object is equal to itself without being forced."""
-    if a is b:
-        return True
+    both are forced, and the very same object is then equal to itself (even a
+    function)."""
+    same = a is b
     if type(a) is Thunk:
         a = a.force()
     if type(b) is Thunk:
         b = b.force()
+    if same:
+        # Nix forces both sides first, then treats one value as equal to itself.
+        return True
     return equal_forced(a, b)
 
 

@@ -156,11 +156,13 @@ def less_than(a: Any, b: Any) -> bool:
 
 
 def concat_lists(a: list[Any], b: list[Any]) -> list[Any]:
-    """`a ++ b`; when one side is empty the other is returned itself (Nix shares it)."""
+    """`a ++ b`. When one side is empty Nix returns the other list itself, which shares
+    its elements — except a list of one or two elements, which Nix stores inline and so
+    copies (visible only in how `«repeated»` prints)."""
     if not a:
-        return b
+        return b if len(b) > 2 else b.copy()
     if not b:
-        return a
+        return a if len(a) > 2 else a.copy()
     return a + b
 
 

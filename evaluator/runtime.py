@@ -21,7 +21,7 @@ from .errors import EvalError, FunctionCallError
 from .printer import describe_value
 from .values import Lambda, PrimOp, PrimOpApp, Thunk, force
 
-__all__ = ["apply", "call", "lazy_apply", "force", "force_deep", "not_callable"]
+__all__ = ["apply", "call", "force", "force_deep", "lazy_apply", "not_callable"]
 
 
 def apply(function: Any, arg: Any) -> Any:

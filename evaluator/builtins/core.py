@@ -22,8 +22,18 @@ from ..hashing import placeholder as placeholder_path
 from ..imports import find_file
 from ..printer import print_value
 from ..runtime import force_deep
-from ..values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, force, \
-    string_context, string_text, type_name
+from ..values import (
+    ContextString,
+    Lambda,
+    PathValue,
+    PrimOp,
+    PrimOpApp,
+    Thunk,
+    force,
+    string_context,
+    string_text,
+    type_name,
+)
 from .registry import builtin
 
 NIX_VERSION = "2.8.0"
@@ -51,7 +61,7 @@ def false_() -> bool:
 @builtin("null", 0, global_=True)
 def null_() -> None:
     """The null value."""
-    return None
+    return
 
 
 @builtin("currentSystem", 0, context=True)
@@ -252,7 +262,12 @@ def _import_path(ctx: EvalContext, value: Any, what: str) -> str:
 def import_(ctx: EvalContext, path: Any) -> Any:
     """The value of the ndx (or Nix) file at `path`; a directory means its
     `default.ndx` (or `default.nix`). Each file is evaluated once."""
-    return ctx.import_file(_import_path(ctx, path, "the argument of 'import'"))
+    target = _import_path(ctx, path, "the argument of 'import'")
+    try:
+        return ctx.import_file(target)
+    except EvalError as error:
+        error.add_frame(f"while importing '{target}'", None)
+        raise
 
 
 @builtin("scopedImport", 2, global_=True, context=True)

@@ -14,8 +14,13 @@ import re
 from importlib import resources
 from typing import Any
 
-from ..coerce import coerce_to_string, expect_attrs, expect_bool, expect_list, \
-    expect_string_no_context
+from ..coerce import (
+    coerce_to_string,
+    expect_attrs,
+    expect_bool,
+    expect_list,
+    expect_string_no_context,
+)
 from ..context import EvalContext
 from ..errors import EvalError
 from ..hashing import parse_hash
@@ -196,6 +201,6 @@ def derivation(ctx: EvalContext) -> Any:
 
 
 def _load_derivation(ctx: EvalContext) -> Any:
-    source = resources.files("ndx.evaluator.builtins").joinpath("derivation.ndx")
-    with resources.as_file(source) as path:
-        return ctx.program.import_file(str(path))
+    text = resources.files("ndx.evaluator.builtins").joinpath("derivation.ndx").read_text(
+        encoding="utf-8")
+    return ctx.program.evaluate_text(text, "«derivation»", "/")

@@ -172,7 +172,7 @@ class BindingsCompiler:
         bindings = node.bindings
         consts: dict[str, Thunk] = {}
         delays: list[tuple[str, Code, Any]] = []
-        makers: list[tuple[str, Code]] = []
+        makers: list[tuple[str, Code, Any]] = []
         refs: list[tuple[str, Code]] = []
         source_delays: list[tuple[str, Code, Any]] = []
         for binding in bindings.attrs:
@@ -188,7 +188,7 @@ class BindingsCompiler:
             elif t is Delay:
                 delays.append((binding.name, lazy.code, binding.span))  # type: ignore
             elif t is Make:
-                makers.append((binding.name, lazy.maker))  # type: ignore[union-attr]
+                makers.append((binding.name, lazy.maker, binding.span))  # type: ignore
             else:
                 refs.append((binding.name, maker_of(lazy)))
         sources = [self.compile(src, scope) for src in bindings.inherit_sources]
@@ -206,8 +206,8 @@ class BindingsCompiler:
             attrs = dict(consts)
             for name, code, span in delays:
                 attrs[name] = Thunk(code, env, span)
-            for name, maker in makers:
-                attrs[name] = maker(env)
+            for name, maker, span in makers:
+                attrs[name] = _ready(maker(env), span)
             for name, make in refs:
                 attrs[name] = make(env)
             if sources:
@@ -419,4 +419,4 @@ def _select_slot(slot: int, name: str) -> Code:
     return inherited
 
 
-__all__ = ["BindingsCompiler", "did_you_mean", "missing_attribute", "attr_name", "Lazy"]
+__all__ = ["BindingsCompiler", "Lazy", "attr_name", "did_you_mean", "missing_attribute"]

@@ -18,21 +18,28 @@ from typing import TYPE_CHECKING, Any
 from ndx.lang import ast as A
 
 from ..coerce import show_type, type_error
-from ..equality import equal_forced
 from ..errors import AssertionFailedError, EvalError, UndefinedVariableError
-from ..operators import INT_MAX, INT_MIN, add, concat_lists, div, less_than, mul, sub, update, \
-    wrap_int
+from ..operators import (
+    INT_MIN,
+    concat_lists,
+    sub,
+    update,
+)
 from ..printer import describe_value
-from ..runtime import apply
-from ..values import Lambda, Thunk
+from ..values import Thunk
+from . import templates
 from .bindings import BindingsCompiler
-from .functions import FunctionsCompiler, call_failed
+from .functions import FunctionsCompiler
 from .lazy import Code, Const, Delay, Lazy, Make, SlotRef, maker_of, slot_getter
 from .scope import Constant, Dynamic, Scope, Slot
 from .strings import StringsCompiler
 
 if TYPE_CHECKING:
     from ..context import EvalContext
+
+
+_TEMPLATE_OPS = frozenset({"+", "-", "*", "/", "<", ">", "<=", ">=", "==", "!="})
+"""Operators compiled through `templates.binop`."""
 
 
 def _const(value: Any) -> Code:
@@ -62,9 +69,14 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
         """`node` as a closure `code(env) -> value` (weak head normal form)."""
         return self._dispatch[type(node)](node, scope)  # type: ignore[no-any-return]
 
-    def lazy(self, node: A.Expr, scope: Scope, name: str | None = None) -> Lazy:
+    def lazy(self, node: A.Expr, scope: Scope, name: str | None = None, *,
+             argument: bool = False) -> Lazy:
         """How to produce `node`'s value without evaluating it (see `lazy.py`).
-        `name` names a function literal bound to an attribute or variable."""
+        `name` names a function literal bound to an attribute or variable.
+
+        A function literal passed as an `argument` is built at once (it cannot fail);
+        bound anywhere else it stays a Thunk until used, as in Nix, which shows in
+        how unevaluated values print (`<CODE>`)."""
         t = type(node)
         if t is A.Int or t is A.Float or t is A.Str:
             return Const(node.value)  # type: ignore[union-attr]
@@ -77,12 +89,30 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
             if type(where) is Constant:
                 return Const(where.value)
         elif t is A.Lambda:
-            return Make(self.lambda_maker(node, scope, name))  # type: ignore[arg-type]
+            maker = self.lambda_maker(node, scope, name)  # type: ignore[arg-type]
+            return Make(maker) if argument else Delay(maker, node.span)
         return Delay(self.compile(node, scope), node.span)
+
+    def operand(self, node: A.Expr, scope: Scope) -> tuple[Any, ...]:
+        """`node` as a template operand: a constant, a variable slot, or code."""
+        t = type(node)
+        if t is A.Int or t is A.Float or t is A.Str:
+            return ("const", node.value)  # type: ignore[union-attr]
+        if t is A.Var:
+            where = self.resolve(node, scope)  # type: ignore[arg-type]
+            if type(where) is Slot:
+                return ("slot", where.depth, where.index)
+            if type(where) is Constant and type(where.value) is not Thunk:
+                return ("const", where.value)
+        return ("code", self.compile(node, scope))
 
     def file_name(self, span: Any) -> str:
         """The file a span is in, as `__curPos` and `unsafeGetAttrPos` report it."""
         name = span.source.name
+        if name == "«string»":
+            # Nix 2.8 reports the expression's own text as the file of a position in
+            # `-E` text; we match it so positions print the same.
+            return span.source.text  # type: ignore[no-any-return]
         if name.startswith("«") or os.path.isabs(name):
             return name  # type: ignore[no-any-return]
         return os.path.join(span.source.base_dir, os.path.basename(name))
@@ -118,74 +148,31 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
     # ------------------------------------------------------------------ application
 
     def _apply(self, node: A.Apply, scope: Scope) -> Code:
-        # `f a b c` arrives as Apply(Apply(Apply(f, a), b), c): apply in one closure.
+        # `f a b c` arrives as Apply(Apply(Apply(f, a), b), c): one closure per step,
+        # each specialised (templates.application) for its function and argument shape.
         args: list[A.Apply] = []
         head: A.Expr = node
         while type(head) is A.Apply:
             args.append(head)  # type: ignore[arg-type]
             head = head.func  # type: ignore[union-attr]
         args.reverse()
-        code = self.compile(head, scope)
+        function = self.operand(head, scope)
+        code: Code | None = None
         for step in args:
-            code = self._apply_one(code, self.lazy(step.arg, scope), step.span)
+            if code is not None:
+                function = ("code", code)
+            lazy = self.lazy(step.arg, scope, argument=True)
+            if type(lazy) is Const:
+                arg: tuple[Any, ...] = ("const", lazy.value)
+            elif type(lazy) is SlotRef:
+                arg = ("slot", lazy.depth, lazy.index)
+            elif type(lazy) is Delay:
+                arg = ("thunk", lazy.code, lazy.span)
+            else:
+                arg = ("make", lazy.maker)  # type: ignore[union-attr]
+            code = templates.application(function, arg, step.span)
+        assert code is not None
         return code
-
-    def _apply_one(self, fcode: Code, arg: Lazy, span: Any) -> Code:
-        if type(arg) is SlotRef and arg.depth == 0:
-            index = arg.index
-
-            def apply_slot0(env: Any) -> Any:
-                f = fcode(env)
-                a = env[index]
-                try:
-                    if type(f) is Lambda:
-                        return f.call(a)
-                    return apply(f, a)
-                except EvalError as error:
-                    raise call_failed(error, f, span)
-
-            return apply_slot0
-        if type(arg) is Delay:
-            acode = arg.code
-            aspan = arg.span
-
-            def apply_delayed(env: Any) -> Any:
-                f = fcode(env)
-                a = Thunk(acode, env, aspan)
-                try:
-                    if type(f) is Lambda:
-                        return f.call(a)
-                    return apply(f, a)
-                except EvalError as error:
-                    raise call_failed(error, f, span)
-
-            return apply_delayed
-        if type(arg) is Const:
-            value = arg.value
-
-            def apply_const(env: Any) -> Any:
-                f = fcode(env)
-                try:
-                    if type(f) is Lambda:
-                        return f.call(value)
-                    return apply(f, value)
-                except EvalError as error:
-                    raise call_failed(error, f, span)
-
-            return apply_const
-        make = maker_of(arg)
-
-        def apply_made(env: Any) -> Any:
-            f = fcode(env)
-            a = make(env)
-            try:
-                if type(f) is Lambda:
-                    return f.call(a)
-                return apply(f, a)
-            except EvalError as error:
-                raise call_failed(error, f, span)
-
-        return apply_made
 
     # ------------------------------------------------------------------ control
 
@@ -270,29 +257,12 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
 
     def _binop(self, node: A.BinOp, scope: Scope) -> Code:
         op = node.op
+        span = node.span
+        if op.value in _TEMPLATE_OPS:
+            return templates.binop(op.value, self.operand(node.left, scope),
+                                   self.operand(node.right, scope), span, self.ctx)
         left = self.compile(node.left, scope)
         right = self.compile(node.right, scope)
-        span = node.span
-        if op is A.BinaryOp.ADD:
-            return _add(left, right, span, self.ctx)
-        if op is A.BinaryOp.SUB:
-            return _arith(left, right, span, sub, int.__sub__)
-        if op is A.BinaryOp.MUL:
-            return _arith(left, right, span, mul, int.__mul__)
-        if op is A.BinaryOp.DIV:
-            return _arith(left, right, span, div, None)
-        if op is A.BinaryOp.EQ:
-            return lambda env: equal_forced(left(env), right(env))
-        if op is A.BinaryOp.NE:
-            return lambda env: not equal_forced(left(env), right(env))
-        if op is A.BinaryOp.LT:
-            return _compare(left, right, span, False, False)
-        if op is A.BinaryOp.GT:
-            return _compare(right, left, span, False, True)
-        if op is A.BinaryOp.LE:
-            return _compare(right, left, span, True, True)
-        if op is A.BinaryOp.GE:
-            return _compare(left, right, span, True, False)
         if op is A.BinaryOp.AND:
             return _logic(left, right, node, False, False)
         if op is A.BinaryOp.OR:
@@ -337,69 +307,6 @@ def _forcing_slot(depth: int, index: int) -> Code:
             return v.value if v.code is None else v.force()
         return v
     return var
-
-
-def _add(left: Code, right: Code, span: Any, ctx: EvalContext) -> Code:
-    def add_(env: Any) -> Any:
-        a = left(env)
-        b = right(env)
-        if type(a) is int and type(b) is int:
-            r = a + b
-            if INT_MIN <= r <= INT_MAX:
-                return r
-            return wrap_int(r)
-        try:
-            return add(a, b, ctx)
-        except EvalError as error:
-            raise error.at(span)
-    return add_
-
-
-def _arith(left: Code, right: Code, span: Any, slow: Any, fast: Any) -> Code:
-    if fast is None:
-        def arith_slow(env: Any) -> Any:
-            a = left(env)
-            b = right(env)
-            try:
-                return slow(a, b)
-            except EvalError as error:
-                raise error.at(span)
-        return arith_slow
-
-    def arith(env: Any) -> Any:
-        a = left(env)
-        b = right(env)
-        if type(a) is int and type(b) is int:
-            r = fast(a, b)
-            if INT_MIN <= r <= INT_MAX:
-                return r
-            return wrap_int(r)
-        try:
-            return slow(a, b)
-        except EvalError as error:
-            raise error.at(span)
-    return arith
-
-
-def _compare(first: Code, second: Code, span: Any, negate: bool, swapped: bool) -> Code:
-    """`first < second`, or its negation. `swapped` says `second` is the left operand in
-    the source (which is then evaluated first, keeping source order)."""
-    def compare(env: Any) -> Any:
-        if swapped:
-            b = second(env)
-            a = first(env)
-        else:
-            a = first(env)
-            b = second(env)
-        if type(a) is int and type(b) is int:
-            r = a < b
-        else:
-            try:
-                r = less_than(a, b)
-            except EvalError as error:
-                raise error.at(span)
-        return (not r) if negate else r
-    return compare
 
 
 def _logic(left: Code, right: Code, node: A.BinOp, short_on: bool, short_value: bool) -> Code:
@@ -451,4 +358,4 @@ def _update(left: Code, right: Code, node: A.BinOp) -> Code:
     return update_
 
 
-__all__ = ["Compiler", "show_type", "describe_value"]
+__all__ = ["Compiler", "describe_value", "show_type"]

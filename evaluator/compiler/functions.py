@@ -17,7 +17,7 @@ from ..coerce import type_error
 from ..errors import EvalError, FunctionCallError
 from ..values import Lambda, PrimOp, PrimOpApp, Thunk
 from .bindings import did_you_mean
-from .lazy import Code, Delay, maker_of
+from .lazy import Code, Delay, SlotRef, maker_of
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -67,9 +67,7 @@ class FunctionsCompiler:
             body = self.compile(node.body, inner)
 
             def make_plain(env: Any) -> Lambda:
-                def call(arg: Any) -> Any:
-                    return body([env, arg])
-                return Lambda(call, span, name)
+                return Lambda(None, span, name, None, False, body, env)
 
             return make_plain
         return self._formals_maker(node, scope, name)
@@ -88,6 +86,9 @@ class FunctionsCompiler:
             default = None
             if param.default is not None:
                 lazy = self.lazy(param.default, inner)
+                if type(lazy) is SlotRef and lazy.depth == 0:
+                    # Another formal of this call, which may not be filled in yet.
+                    lazy = Delay(self.compile(param.default, inner), param.default.span)
                 if type(lazy) is Delay:
                     default = (lazy.code, lazy.span)
                 else:

@@ -108,11 +108,7 @@ class Program:
         if thunk is None:
             thunk = Thunk(self._evaluate_file, path)
             cache[path] = thunk
-        try:
-            return thunk.force()
-        except EvalError as error:
-            error.add_frame(f"while evaluating the file '{path}'", None)
-            raise
+        return thunk.force()
 
     def _evaluate_file(self, path: str) -> Any:
         return self.evaluate_expr(parse_file(path))

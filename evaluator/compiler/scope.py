@@ -52,7 +52,7 @@ class Scope:
     `constants` set) has no run-time environment.
     """
 
-    __slots__ = ("parent", "names", "is_with", "constants", "size")
+    __slots__ = ("constants", "is_with", "names", "parent", "size")
 
     def __init__(self, parent: Scope | None, names: dict[str, int] | None = None, *,
                  is_with: bool = False, constants: dict[str, Any] | None = None) -> None:
