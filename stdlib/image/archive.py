@@ -291,10 +291,14 @@ class BlobFiles:
                  fallback: BlobSource | None = None) -> None:
         self.files: dict[str, str] = dict(files or {})
         self.fallback = fallback
+        self.verified: set[str] = set()
 
-    def add(self, digest: str, path: str) -> None:
-        """Make blob `digest` available from file `path`."""
+    def add(self, digest: str, path: str, *, verified: bool = False) -> None:
+        """Make blob `digest` available from file `path`; `verified` when its digest was
+        computed while writing it (it is then not hashed again when copied)."""
         self.files[digest] = path
+        if verified:
+            self.verified.add(digest)
 
     def open_blob(self, digest: str) -> BinaryIO:
         if digest in self.files:
@@ -697,7 +701,9 @@ def _write_tar(out: IO[bytes], images: Sequence[Image], blobs: BlobSource, *,
         else:
             _, size = content
             with blobs.open_blob(digest) as stream:
-                tar.file(blob_path(digest), _Exact(stream, size, digest), size)
+                trusted = digest in getattr(blobs, "verified", ())
+                tar.file(blob_path(digest), stream if trusted else _Exact(stream, size, digest),
+                         size)
     if oci:
         tar.file("index.json", canonical_json(_oci_index(images)))
     if docker:

@@ -154,7 +154,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
                 layer = write_layer(out, contents.entries(), compression=compression,
                                     level=spec.compression_level)
         image = _compose(spec, base, layer, config, created, architecture, repo_tag)
-        blobs = BlobFiles({layer.digest: blob}, fallback=base_archive)
+        blobs = BlobFiles(fallback=base_archive)
+        blobs.add(layer.digest, blob, verified=True)
         partial = out_path + ".partial"
         with open(partial, "wb") as out:
             write_docker_archive(out, [image], blobs, oci=True)
