@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import tarfile
-from importlib import resources
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from .errors import ImageError, did_you_mean
