@@ -220,3 +220,14 @@ def test_default_tag_and_created_now(store, tmp_path) -> None:
     assert now.config_json["created"] != "1970-01-01T00:00:01Z"
     assert json.loads(now.config)["created"].endswith("Z")
     shutil.rmtree(tmp_path / "store", ignore_errors=True)
+
+
+def test_uid_and_gid_own_the_store_and_links(store, tmp_path) -> None:
+    hello = store.add_hello(tmp_path)
+    out = tmp_path / "img.tar"
+    build_image(ImageSpec(name="x", tag="1", closure=[hello], copy_to_root=[hello],
+                          uid=1000, gid=100), store.view, str(out))
+    members = layer_members(out)
+    rel = hello.lstrip("/")
+    assert (members[f"{rel}/bin/hello"].uid, members[f"{rel}/bin/hello"].gid) == (1000, 100)
+    assert members["bin/hello"].uid == 1000

@@ -137,3 +137,24 @@ def test_from_image_reads_what_docker_save_wrote(dockerd, tmp_path) -> None:
     assert len(top.layers) == 2
     dockerd.load(out)
     assert dockerd.run("ndx-on-saved:1").splitlines() == ["yes", "Hello from ndx!"]
+
+
+def test_full_config_and_uncompressed_layers_in_docker(dockerd, tmp_path) -> None:
+    store = FakeStore(tmp_path / "store")
+    busybox = _busybox(store)
+    out = tmp_path / "cfg.tar"
+    build_image(ImageSpec(
+        name="ndx-config", tag="1", closure=[busybox], copy_to_root=[busybox], compressor="none",
+        config={"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo $GREETING from $(pwd)"],
+                "Env": {"GREETING": "hi"}, "WorkingDir": "/tmp", "ExposedPorts": ["6379/tcp"],
+                "Volumes": {"/data": {}}, "Labels": {"org.example": "yes"},
+                "StopSignal": "SIGINT", "User": "0:0",
+                "Healthcheck": {"Test": ["CMD", "true"], "Interval": 30_000_000_000}}),
+        store.view, str(out))
+    dockerd.load(out)
+    config = json.loads(dockerd.docker("image", "inspect", "ndx-config:1").stdout)[0]["Config"]
+    assert config["Env"] == ["GREETING=hi"]
+    assert config["ExposedPorts"] == {"6379/tcp": {}} and config["Volumes"] == {"/data": {}}
+    assert config["Labels"] == {"org.example": "yes"} and config["StopSignal"] == "SIGINT"
+    assert config["Healthcheck"]["Test"] == ["CMD", "true"]
+    assert dockerd.run("ndx-config:1", options=["--tmpfs", "/tmp"]) == "hi from /tmp\n"
