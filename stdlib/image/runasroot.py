@@ -2,8 +2,8 @@
 without a VM, and write the layer from inside the same session.
 
 Mechanism (see docs/architecture.md, "runAsRoot"): a helper process (this module, run as
-`python -m ndx.stdlib.image.runasroot`) enters a private mount namespace — and, when ndx
-is not running as root, a user namespace whose uid/gid 0…65535 are mapped by
+`python -m ndx.stdlib.image.runasroot`) enters private mount, network, IPC and UTS
+namespaces — and, when ndx is not running as root, a user namespace whose uid/gid 0…65535 are mapped by
 newuidmap/newgidmap onto the caller's uid and subordinate range, so `chown redis /data`
 works and is recorded. In it the helper:
 
@@ -42,6 +42,9 @@ from .errors import ImageError
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET = 0x04000000, 0x08000000, 0x40000000
+#: Namespaces the script always gets: its own mounts, no network, its own IPC and hostname.
+ISOLATION = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC = 4096, 16384
 MS_PRIVATE = 1 << 18
@@ -279,7 +282,7 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
 
     unprivileged = os.geteuid() != 0
     outer_uid, outer_gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
+    _check(_libc.unshare(ISOLATION | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
     if unprivileged and job.self_map:
         # No subordinate ids: map root to ourselves only (other owners cannot be set).
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {outer_uid} 1"),
