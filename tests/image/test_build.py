@@ -257,3 +257,15 @@ def test_run_as_root_in_a_user_namespace_with_a_full_id_range(store, tmp_path,
     assert members["home/app/note"].uid == 1000
     assert members["home/app"].uid == 1000  # the base's owner, kept on the parent entry
     assert b"redis:x:999:" in layer_file(out, "etc/passwd")
+
+
+def test_extra_commands_run_unprivileged(store, tmp_path) -> None:
+    hello = store.add_hello(tmp_path)
+    out = tmp_path / "img.tar"
+    build_image(ImageSpec(name="x", tag="1", closure=[hello], copy_to_root=[hello],
+                          extra_commands="id -u > whoami; mkdir -p var/tmp; chmod 1777 var/tmp"),
+                store.view, str(out))
+    members = layer_members(out)
+    expected = b"65534\n" if os.geteuid() == 0 else f"{os.geteuid()}\n".encode()
+    assert layer_file(out, "whoami") == expected
+    assert members["whoami"].uid == 0 and members["var/tmp"].mode == 0o1777
