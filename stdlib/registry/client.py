@@ -161,6 +161,22 @@ class RegistryClient:
             return NotFoundError(f"repository {repository} not found on {self.host}")
         return NotFoundError(f"{thing} not found in {repository} on {self.host}")
 
+    def _explain_missing_manifest(self, repository: str, error: NotFoundError) -> NotFoundError:
+        """Tell a missing repository from a missing tag (registries answer both with
+        MANIFEST_UNKNOWN), naming some tags that do exist."""
+        if error.message.startswith("repository "):
+            return error
+        try:
+            tags = self.tags(repository)
+        except NotFoundError:
+            return NotFoundError(f"repository {repository} not found on {self.host}")
+        except RegistryError:
+            return error
+        if tags:
+            shown = ", ".join(sorted(tags)[:10]) + (", …" if len(tags) > 10 else "")
+            return NotFoundError(error.message, hint=f"tags of {repository}: {shown}")
+        return error
+
     # -- reading ----------------------------------------------------------------------
 
     def ping(self) -> None:
@@ -180,7 +196,8 @@ class RegistryClient:
                                 headers={"Accept": ", ".join(accept)})
         if response.status == 404:
             thing = f"manifest {reference}" if ":" in reference else f"tag {reference!r}"
-            raise self._not_found(response, repository, thing)
+            error = self._not_found(response, repository, thing)
+            raise self._explain_missing_manifest(repository, error)
         if response.status != 200:
             raise self._unexpected(response, what)
         media_type = (response.header("Content-Type") or "").split(";")[0].strip()
