@@ -319,7 +319,11 @@ class RegistryClient:
     @staticmethod
     def _stream_into(response: Response, partial: Path, h: "hashlib._Hash",
                      progress: Progress) -> bool:
-        """Append the body to `partial`; False if the connection dropped mid-way."""
+        """Append the body to `partial`; False if the connection dropped before the
+        promised Content-Length arrived (http.client does not raise for that)."""
+        length = response.header("Content-Length")
+        expected = int(length) if length and length.isdigit() else None
+        received = 0
         try:
             with open(partial, "ab") as out:
                 while True:
@@ -328,13 +332,14 @@ class RegistryClient:
                         break
                     h.update(chunk)
                     out.write(chunk)
+                    received += len(chunk)
                     progress.advance(len(chunk))
-            return True
         except (http.client.HTTPException, ConnectionError, TimeoutError):
             # What did arrive is in the file already; the caller resumes from there.
             return False
         finally:
             response.close()
+        return expected is None or received >= expected
 
     def tags(self, repository: str) -> list[str]:
         what = f"listing tags of {repository}"
