@@ -60,21 +60,17 @@ class Location:
 
 def parse_location(text: str, *, default_kind: str | None = None) -> Location:
     """`docker://REF`, `oci-layout:DIR[:TAG]` (also `oci:`), `docker-archive:PATH[:NAME:TAG]`,
-    or — with `default_kind` — a bare path."""
+    or — with `default_kind` — a bare path (which may contain colons)."""
     if text.startswith("docker://"):
         return Location("docker", ref=parse_reference(text[len("docker://"):]))
     for prefix, kind in (("oci-layout:", "oci-layout"), ("oci:", "oci-layout"),
                          ("docker-archive:", "docker-archive")):
         if text.startswith(prefix):
             rest = text[len(prefix):]
-            path, tag = rest, None
-            head, sep, tail = rest.rpartition(":")
-            if sep and head and "/" not in tail:
-                path, tag = head, tail
-                if kind == "docker-archive" and ":" in head and "/" not in head.rpartition(":")[2]:
-                    # docker-archive:PATH:NAME:TAG
-                    path, _, name = head.rpartition(":")
-                    tag = f"{name}:{tail}"
+            # As skopeo does: the path ends at the first colon (paths with colons are not
+            # supported); a layout's tag or an archive's NAME:TAG follow it.
+            path, _, tag_text = rest.partition(":")
+            tag = tag_text or None
             if not path:
                 raise BadReferenceError(f"{text!r}: missing path")
             return Location(kind, path=path, tag=tag)
