@@ -93,7 +93,7 @@ def _place(root: str, rel: str, logical: str, real: Callable[[str], str], depth:
         created.append(rel)
         return
     # A directory: link it whole when nothing else is there (below the top level).
-    if os.path.lexists(here) and not os.path.isdir(here):
+    if os.path.lexists(here) and not os.path.islink(here) and not os.path.isdir(here):
         raise ImageError(f"copyToRoot: {logical} is a directory but /{rel} is already a "
                          "file from an earlier path")
     if os.path.islink(here):
@@ -108,7 +108,7 @@ def _place(root: str, rel: str, logical: str, real: Callable[[str], str], depth:
         os.unlink(here)
         os.mkdir(here, 0o755)
         created.append(rel)
-        if previous.startswith("/") and os.path.isdir(real(previous)):
+        if previous.startswith("/") and _is_store_dir(real, previous):
             # Unfold a whole-directory link made for an earlier path.
             for name in sorted(os.listdir(real(previous))):
                 _place(root, f"{rel}/{name}", f"{previous}/{name}", real, depth + 1,
@@ -123,6 +123,13 @@ def _place(root: str, rel: str, logical: str, real: Callable[[str], str], depth:
     for name in sorted(os.listdir(physical)):
         _place(root, f"{rel}/{name}", f"{logical}/{name}", real, depth + 1, keep_dirlinks,
                created)
+
+
+def _is_store_dir(real: Callable[[str], str], logical: str) -> bool:
+    try:
+        return os.path.isdir(real(logical))
+    except ImageError:
+        return False
 
 
 def _replace(path: str) -> None:

@@ -115,9 +115,10 @@ def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
     out, err = proc.communicate()
     log = err.decode(errors="replace")
     if proc.returncode != 0:
-        message = log.strip().splitlines()[-1] if log.strip() else "no output"
-        detail = "\n".join(log.strip().splitlines()[-30:])
-        raise ImageError(f"runAsRoot failed: {message}\n--- log ---\n{detail}")
+        lines = log.strip().splitlines()
+        message = lines[-1].removeprefix("error: ") if lines else "runAsRoot failed"
+        detail = "\n".join(lines[-31:-1])
+        raise ImageError(message + (f"\n--- log of the script ---\n{detail}" if detail else ""))
     if log:
         sys.stderr.write(log)
     result: dict[str, Any] = json.loads(out)
