@@ -168,12 +168,24 @@ def _build_in(store: DiskStore, drv_path: str, drv: StoreDerivation, options: Bu
                     remove_tree(path)
 
 
+# The builders the engine runs itself, in Python: name -> (module, function). Each is
+# called as fn(store, drv_path, drv, out, log, fetched, check_cancel) and writes `out`.
+BUILTIN_BUILDERS = {
+    "builtin:fetchurl": ("ndx.stdlib.fetch.builtin", "builtin_fetchurl"),
+    "builtin:pullImage": ("ndx.stdlib.registry.builder", "builtin_pull_image"),
+}
+
+
 def _run_builtin(store: DiskStore, drv_path: str, drv: StoreDerivation,
                  results: dict[str, str], reporter: Reporter, cancel: Cancellation) -> None:
-    if drv.builder != "builtin:fetchurl":
+    if drv.builder not in BUILTIN_BUILDERS:
         raise BuildError(f"'{drv_path}' asks for the unknown builder '{drv.builder}' "
-                         "(the built-in builders are: builtin:fetchurl)", drv_path)
-    from ndx.stdlib.fetch.builtin import builtin_fetchurl
+                         f"(the built-in builders are: {', '.join(BUILTIN_BUILDERS)})",
+                         drv_path)
+    import importlib
+
+    module, function = BUILTIN_BUILDERS[drv.builder]
+    run_builtin = getattr(importlib.import_module(module), function)
 
     with open(store.log_file(drv_path), "w") as log:
         def say(line: str) -> None:
@@ -181,8 +193,8 @@ def _run_builtin(store: DiskStore, drv_path: str, drv: StoreDerivation,
             log.flush()
             reporter.log_line(drv.name, line)
 
-        builtin_fetchurl(store, drv_path, drv, results["out"], say, reporter.fetched,
-                         cancel.check)
+        run_builtin(store, drv_path, drv, results["out"], say, reporter.fetched,
+                    cancel.check)
 
 
 def _run_builder(store: DiskStore, drv_path: str, drv: StoreDerivation,

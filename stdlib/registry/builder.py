@@ -30,6 +30,15 @@ class _Derivation(Protocol):
     name: str
 
 
+def derivation_name(final_image_name: str, final_image_tag: str) -> str:
+    """The store name of a pulled image, `docker-image-<name>-<tag>.tar` (as in Nix),
+    with the characters a store name cannot hold replaced."""
+    import re
+
+    base = f"docker-image-{final_image_name}-{final_image_tag}.tar"
+    return re.sub(r"[^A-Za-z0-9+\-._?=]", "-", base)
+
+
 def options_from_environment(tls_verify: bool) -> ClientOptions:
     """Client options for a build: TLS and insecure hosts from the environment."""
     insecure = frozenset(h.strip() for h in
@@ -58,11 +67,17 @@ def builtin_pull_image(store: Any, drv_path: str, drv: _Derivation, out: str,
     check_cancel()
     platform = platform_from_attrs(env)
     log(f"pulling {image_name}@{image_digest} for {platform}")
-    result = pull_image(image_name, image_digest, Path(out),
-                        final_image_name=env.get("finalImageName") or None,
-                        final_image_tag=env.get("finalImageTag") or "latest",
-                        platform=platform,
-                        options=options_from_environment(env.get("tlsVerify", "1") == "1"))
+    try:
+        result = pull_image(image_name, image_digest, Path(out),
+                            final_image_name=env.get("finalImageName") or None,
+                            final_image_tag=env.get("finalImageTag") or "latest",
+                            platform=platform,
+                            options=options_from_environment(env.get("tlsVerify", "1") == "1"))
+    except RegistryError as exc:
+        from ndx.stdlib.store.errors import BuildError
+
+        raise BuildError(f"cannot pull {image_name}@{image_digest} for '{drv_path}': "
+                         f"{exc}", drv_path) from None
     size = os.path.getsize(out)
     fetched(size)
     log(f"pulled {result.repo_tag} (image {result.config_digest}, {size} bytes)")
