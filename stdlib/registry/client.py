@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from .auth import Authenticator, repository_scope
 from .credentials import Credentials, lookup_credentials, redact
@@ -406,7 +406,7 @@ class RegistryClient:
 
             def whole() -> tuple[BinaryIO, int]:
                 progress.reset(0)
-                return _Counting(opener(), progress), size
+                return cast(BinaryIO, _Counting(opener(), progress)), size
 
             response = self.request("PUT", final, repository=repository, actions="pull,push",
                                     headers={"Content-Type": "application/octet-stream"},
@@ -435,7 +435,7 @@ class RegistryClient:
             stream = opener()
             stream.seek(offset)
             progress.reset(offset)
-            return _Counting(_Limited(stream, n), progress), n
+            return cast(BinaryIO, _Counting(_Limited(stream, n), progress)), n
 
         response = self.request("PATCH", location, repository=repository, actions="pull,push",
                                 headers={"Content-Type": "application/octet-stream",

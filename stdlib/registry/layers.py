@@ -48,6 +48,9 @@ class LayerLimits:
         return int(min(self.cap, max(self.floor, ratio * compressed_size)))
 
 
+DEFAULT_LIMITS = LayerLimits()
+
+
 def sniff_compression(path: Path) -> str:
     """"gzip", "zstd" or "none", from the first bytes (media types are sometimes wrong)."""
     with open(path, "rb") as f:
@@ -149,7 +152,7 @@ class LayerChecker:
 
 def decompress_layer(src: Path, dest: Path | None, *, compressed_size: int,
                      compression: str | None = None, what: str,
-                     limits: LayerLimits = LayerLimits()) -> str:
+                     limits: LayerLimits = DEFAULT_LIMITS) -> str:
     """Decompress the layer blob `src` into `dest` (None: only check it), validating every
     entry; returns the diff ID (`sha256:` of the uncompressed tar). On any error `dest`
     is removed."""
@@ -222,7 +225,7 @@ def _remove(path: str) -> None:
 
 
 def extract_layer(layer: Path, dest: Path, *, compression: str | None = None,
-                  limits: LayerLimits = LayerLimits(), what: str | None = None) -> None:
+                  limits: LayerLimits = DEFAULT_LIMITS, what: str | None = None) -> None:
     """Apply a layer tarball onto the directory `dest` (OCI whiteouts included), writing
     nothing outside it. Ownership is kept only when running as root."""
     what = what or f"layer {layer.name}"

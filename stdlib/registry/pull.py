@@ -22,7 +22,7 @@ from . import locations
 from .client import ClientOptions
 from .digest import check_digest, file_digest
 from .errors import BadReferenceError, DigestMismatchError
-from .layers import LayerLimits, decompress_layer
+from .layers import DEFAULT_LIMITS, LayerLimits, decompress_layer
 from .platform import Platform
 from .reference import ImageReference, parse_reference
 from .source import RegistryBlobs, ResolvedImage, cache_dir, registry_source
@@ -84,7 +84,7 @@ def unpack_layers(resolved: ResolvedImage, blobs: RegistryBlobs, staging: Path,
 def pull_image(image_name: str, image_digest: str | None, out: Path, *,
                final_image_name: str | None = None, final_image_tag: str | None = "latest",
                platform: Platform | None = None, options: ClientOptions | None = None,
-               cache: Path | None = None, limits: LayerLimits = LayerLimits()) -> PullResult:
+               cache: Path | None = None, limits: LayerLimits = DEFAULT_LIMITS) -> PullResult:
     """Pull `image_name` (pinned to `image_digest` when given) for `platform` and write
     the docker-archive `out`. Nothing is left at `out` unless everything verified."""
     options = options or ClientOptions()
@@ -100,8 +100,7 @@ def pull_image(image_name: str, image_digest: str | None, out: Path, *,
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".ndx-pull-"))
     try:
-        layers, files = unpack_layers(resolved, blobs, staging, LayerLimits() if limits is None
-                                      else limits)
+        layers, files = unpack_layers(resolved, blobs, staging, limits)
         image = Image(resolved.config, layers, (repo_tag,))
         partial = staging / "archive.tar"
         with open(partial, "wb") as f:
@@ -110,6 +109,6 @@ def pull_image(image_name: str, image_digest: str | None, out: Path, *,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     locations.remember(cache, ref.api_host, ref.repository,
-                       [l.digest for l in resolved.layers])
+                       [layer.digest for layer in resolved.layers])
     return PullResult(out, resolved.pinned, resolved.manifest.digest,
                       image.config_digest, repo_tag, file_digest(str(out)).split(":", 1)[1])

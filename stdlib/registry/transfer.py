@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -30,10 +30,9 @@ from ndx.stdlib.image.errors import ArchiveError
 
 from . import locations
 from .client import ClientOptions, RegistryClient
-from .digest import check_digest
 from .errors import BadReferenceError, ImageFormatError, RegistryError
-from .layers import LayerLimits, decompress_layer
-from .mediatypes import CONFIG_TYPE, MANIFEST_TYPE
+from .layers import DEFAULT_LIMITS, LayerLimits, decompress_layer
+from .mediatypes import MANIFEST_TYPE
 from .platform import Platform
 from .progress import Progress
 from .reference import ImageReference, parse_reference
@@ -100,7 +99,7 @@ def compress_layers(image: Image, blobs: BlobSource, compression: str | None,
                     workdir: Path) -> tuple[Image, BlobSource]:
     """The image with its uncompressed layers compressed (`compression` "gzip"/"zstd";
     None keeps every layer as it is). Compressed layers are left alone."""
-    if compression is None or all(l.compression is not None for l in image.layers):
+    if compression is None or all(layer.compression is not None for layer in image.layers):
         return image, blobs
     files = BlobFiles(fallback=blobs)
     layers = []
@@ -137,7 +136,7 @@ def push_to_registry(image: Image, blobs: BlobSource, ref: ImageReference,
     """Upload the blobs the registry lacks (mounting from another repository when one is
     known to hold them), then the manifest under `ref`'s tag. Returns the manifest digest."""
     cache = cache or cache_dir()
-    if format == "docker" and any(l.compression == "zstd" for l in image.layers):
+    if format == "docker" and any(layer.compression == "zstd" for layer in image.layers):
         format = "oci"
     client = RegistryClient(ref.api_host, options)
     repo = ref.repository
@@ -178,7 +177,7 @@ def write_to_oci_layout(image: Image, blobs: BlobSource, directory: str,
     replacing an image of the same tag and keeping the others. Returns the manifest
     digest."""
     index_path = os.path.join(directory, "index.json")
-    old: list[dict[str, object]] = []
+    old: list[dict[str, Any]] = []
     if os.path.exists(index_path):
         try:
             with open(index_path) as f:
@@ -191,11 +190,11 @@ def write_to_oci_layout(image: Image, blobs: BlobSource, directory: str,
     except ArchiveError as exc:
         raise ImageFormatError(str(exc)) from None
     manifest = named.manifest()
-    entry = {"mediaType": MANIFEST_TYPE["oci"], "digest": sha256_digest(manifest),
+    entry: dict[str, Any] = {"mediaType": MANIFEST_TYPE["oci"], "digest": sha256_digest(manifest),
              "size": len(manifest)}
     if tag:
         entry["annotations"] = {REF_NAME: tag}
-    kept = [d for d in old if not (tag and (d.get("annotations") or {}).get(REF_NAME) == tag)]  # type: ignore[union-attr]
+    kept = [d for d in old if not (tag and _ref_name(d) == tag)]
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
              "manifests": kept + [entry]}
     with open(index_path, "w") as f:
@@ -203,8 +202,13 @@ def write_to_oci_layout(image: Image, blobs: BlobSource, directory: str,
     return str(entry["digest"])
 
 
+def _ref_name(descriptor: dict[str, Any]) -> str | None:
+    annotations = descriptor.get("annotations")
+    return annotations.get(REF_NAME) if isinstance(annotations, dict) else None
+
+
 def write_to_docker_archive(image: Image, blobs: BlobSource, path: str,
-                            repo_tag: str | None, limits: LayerLimits = LayerLimits()) -> None:
+                            repo_tag: str | None, limits: LayerLimits = DEFAULT_LIMITS) -> None:
     """Write a docker-archive with uncompressed, checked layers."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

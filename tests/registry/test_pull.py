@@ -162,8 +162,8 @@ def test_debian_base_agrees_with_skopeo(registry: Registry, tmp_path: Path) -> N
     skopeo_manifest = json.loads((tmp_path / "skopeo-dir" / "manifest.json").read_text())
     client = RegistryClient(registry.host, INSECURE)
     registry_manifest = client.get_manifest("library/debian", ours.manifest_digest).json()
-    assert [l["digest"] for l in skopeo_manifest["layers"]] == [
-        l["digest"] for l in registry_manifest["layers"]]
+    assert [layer["digest"] for layer in skopeo_manifest["layers"]] == [
+        layer["digest"] for layer in registry_manifest["layers"]]
     members = archive_members(ours.path)
     config = json.loads(members[json.loads(members["manifest.json"])[0]["Config"]])
     layer_name = json.loads(members["manifest.json"])[0]["Layers"][0]
