@@ -196,3 +196,22 @@ def test_image_config_keeps_base_layers_and_history_first() -> None:
     assert merged["config"] == {"Cmd": ["redis-server"]}
     assert (merged["architecture"], merged["os"], merged["created"]) == (
         "amd64", "linux", "1970-01-01T00:00:01Z")
+
+
+def test_progress_bar_draws_only_on_a_terminal() -> None:
+    import io
+
+    from ndx.stdlib.registry.progress import Progress
+
+    quiet = io.StringIO()
+    p = Progress("abc123", 2048, stream=quiet)  # a StringIO is not a terminal
+    p.advance(1024)
+    p.finish()
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    p = Progress("abc123", 2048, stream=shown, enabled=True)
+    p.advance(1024)
+    p.finish("pushed")
+    text = shown.getvalue()
+    assert "abc123 [###############               ] 1.0 KiB/2.0 KiB  50%" in text
+    assert text.endswith("abc123 pushed (1.0 KiB)\x1b[K\n")
