@@ -178,9 +178,12 @@ def _build_in(store: DiskStore, drv_path: str, drv: StoreDerivation, options: Bu
                     remove_tree(path)
 
 
+# The builders the engine runs itself, in Python: name -> (module, function). Each is
+# called as fn(store, drv_path, drv, out, log, fetched, check_cancel) and writes `out`.
 BUILTIN_BUILDERS = {
     "builtin:fetchurl": ("ndx.stdlib.fetch.builtin", "builtin_fetchurl"),
     "builtin:buildImage": ("ndx.stdlib.image.builtin", "builtin_build_image"),
+    "builtin:pullImage": ("ndx.stdlib.registry.builder", "builtin_pull_image"),
 }
 
 

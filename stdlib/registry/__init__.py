@@ -1,0 +1,37 @@
+"""ndx.stdlib.registry — the registry client: pulling images into the store, pushing and
+copying them, and merging a base image's config; standard library HTTP only.
+
+* `reference`     image references (`redis` → `docker.io/library/redis:latest`);
+* `credentials`   auth files and credential helpers; `redact` keeps secrets out of text;
+* `transport`     HTTP with TLS options, redirects, retries with backoff;
+* `auth`          Bearer-token and Basic challenges;
+* `client`        `RegistryClient`: manifests, blobs (verified, resumable), uploads, mounts;
+* `platform`      platform selection in manifest lists and OCI indexes;
+* `layers`        bounded decompression, layer validation, safe extraction;
+* `source`        an image from a registry or an archive, as `Image` + blobs;
+* `pull`          `pull_image` → deterministic docker-archive (`pullImage`);
+* `transfer`      `copy_image`, `push_to_registry`: registry / OCI layout / docker-archive;
+* `config_merge`  `merge_image_config`: a base image's config with ndx's (`docker build`);
+* `builder`       the `builtin:pullImage` builder of the fixed-output derivation.
+"""
+
+from .client import ClientOptions, Manifest, RegistryClient
+from .config_merge import merge_container_config, merge_env, merge_image_config
+from .errors import (AuthError, BadReferenceError, DigestMismatchError, ImageFormatError,
+                     ManifestError, NotFoundError, PlatformError, RegistryError, TLSError,
+                     TransportError, UnsafeLayerError)
+from .layers import LayerLimits, decompress_layer, extract_layer
+from .platform import Platform, host_platform
+from .pull import PullResult, pull_image
+from .reference import ImageReference, parse_reference
+from .transfer import copy_image, parse_location, push_to_registry
+
+__all__ = [
+    "AuthError", "BadReferenceError", "ClientOptions", "DigestMismatchError",
+    "ImageFormatError", "ImageReference", "LayerLimits", "Manifest", "ManifestError",
+    "NotFoundError", "Platform", "PlatformError", "PullResult", "RegistryClient",
+    "RegistryError", "TLSError", "TransportError", "UnsafeLayerError", "copy_image",
+    "decompress_layer", "extract_layer", "host_platform", "merge_container_config",
+    "merge_env", "merge_image_config", "parse_location", "parse_reference", "pull_image",
+    "push_to_registry",
+]
