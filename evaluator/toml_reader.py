@@ -506,7 +506,7 @@ def _may_extend(existing: _Table, incoming: _Table, keys: tuple[str, ...]) -> bo
     """toml11's `is_valid_forward_table_definition`."""
     if incoming.origin[0] == "inline":
         return False
-    kind = existing.origin[0]
+    kind: str = existing.origin[0]
     if kind == "header":
         return bool(existing.origin[1] != keys)
     return kind == "dotted"
