@@ -91,9 +91,9 @@ class Span:
 
 
 # The slots of Span, written directly by the lazy subclass below.
-_set_source = Span.__dict__["source"].__set__  # type: ignore[attr-defined]
-_set_start = Span.__dict__["start"].__set__  # type: ignore[attr-defined]
-_set_end = Span.__dict__["end"].__set__  # type: ignore[attr-defined]
+_set_source = Span.__dict__["source"].__set__
+_set_start = Span.__dict__["start"].__set__
+_set_end = Span.__dict__["end"].__set__
 _POSITION_SLOTS = {name: Span.__dict__[name] for name in ("line", "column", "end_line",
                                                          "end_column")}
 _new_span = object.__new__
@@ -117,7 +117,7 @@ def _position_property(name: str) -> property:
 
 class _LazySpan(Span):
     """A `Span` whose line and column numbers are computed when first read (then kept in
-    Span's own slots). It compares, hashes and pickles as the equivalent Span."""
+    Span's own slots). It compares and hashes as the equivalent Span."""
 
     __slots__ = ()
 
@@ -131,10 +131,10 @@ class _LazySpan(Span):
         slots["end_line"].__set__(self, end_line)
         slots["end_column"].__set__(self, end_column)
 
-    line = _position_property("line")  # type: ignore[assignment]
-    column = _position_property("column")  # type: ignore[assignment]
-    end_line = _position_property("end_line")  # type: ignore[assignment]
-    end_column = _position_property("end_column")  # type: ignore[assignment]
+    line = _position_property("line")
+    column = _position_property("column")
+    end_line = _position_property("end_line")
+    end_column = _position_property("end_column")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Span):
@@ -148,5 +148,9 @@ class _LazySpan(Span):
                      self.end_column))
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (Span, (self.source, self.start, self.end, self.line, self.column,
-                       self.end_line, self.end_column))
+        return (_restore_span, (self.source, self.start, self.end))
+
+
+def _restore_span(source: Source, start: int, end: int) -> Span:
+    """Unpickle a lazy span (pickled as its source and offsets only)."""
+    return source.span(start, end)

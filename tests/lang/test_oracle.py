@@ -7,10 +7,7 @@ its syntax (see nix_oracle.show), and what Nix rejects as a syntax error we reje
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
 from ndx.lang import ParseError, parse
 
 from .nix_oracle import NixError, nix_parse_many, show
@@ -46,7 +43,11 @@ CASES = [
     "{ ${''a''} = 1; }", '{ a.${"b"} = 1; a.b = 2; }', "{ inherit; }", "{ inherit (x); }",
     '{ inherit "a b"; }', "{ inherit ${a}; }", '{ inherit "${a}"; }', "{ inherit ${\"a\"}; }",
     "{ inherit a b; inherit (x) c d; }", "{ inherit or; }", "{ or = 1; }", "{ a.or = 1; }",
-    "{ a = 1 }", "{ a }", "{ a = 1; b }", "{ ''a'' = 1; }", "{ 1 = 1; }", "{ a = 1;; }",
+    "{ a = { inherit (x) b; }; a = { inherit (y) c; }; }",
+    "{ a.z = 1; a = { inherit (x) b c; }; }", "{ a = { inherit (x) b; }; a.c = 2; }",
+    "rec { a = rec { b = 1; }; a.c = b; }", "{ a.b.c = 1; a = { b.d = 2; }; }",
+    "{ a = { b.c = 1; }; a.b.d = 2; }", "{ a = { b = { }; }; a.b.c = 1; }",
+    "{ a.b = 1; a = { b.c = 2; }; }", "let a.b = 1; a.c = 2; in a", "{ a = 1 }", "{ a }", "{ a = 1; b }", "{ ''a'' = 1; }", "{ 1 = 1; }", "{ a = 1;; }",
     "let a = 1; in a", "let in 1", "let a.b = 1; in a", "let ${a} = 1; in a",
     "let a.${b} = 1; in a", "let inherit a; in a", "let inherit (x) a; in a",
     "let a = 1; a = 2; in a", "let { body = 1; }", "let { a = 1; body = a; }", "let { }",
