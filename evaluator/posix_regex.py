@@ -411,6 +411,29 @@ def _nullable(node: Node) -> bool:
     return node[2] == 0 or _nullable(node[1])  # interval
 
 
+def _fixed_width(node: Node) -> int | None:
+    """The number of bytes every match of `node` has, or None when it varies."""
+    kind = node[0]
+    if kind in ("char", "any", "set"):
+        return 1
+    if kind in ("bol", "eol", "empty"):
+        return 0
+    if kind == "group":
+        return _fixed_width(node[2])
+    if kind == "cat":
+        total = 0
+        for part in node[1]:
+            width = _fixed_width(part)
+            if width is None:
+                return None
+            total += width
+        return total
+    if kind == "alt":
+        widths = {_fixed_width(n) for n in node[1]}
+        return widths.pop() if len(widths) == 1 else None
+    return None  # repetitions
+
+
 def _has_group(node: Node) -> bool:
     kind = node[0]
     if kind == "group":
@@ -536,7 +559,10 @@ class Regex:
         # anything while capturing (libstdc++ allows one such extra iteration, Python
         # none, which changes what the groups hold).
         self.exact_engine = _has_empty_loop_with_group(tree)
-        self.longest = parser.has_alternation or self.exact_engine
+        # With every match at a position equally long (no repetition, alternatives of
+        # one width), the longest is the first, which is what `re` finds.
+        self.longest = (parser.has_alternation and _fixed_width(tree) is None) \
+            or self.exact_engine
         self._nfa: Nfa | None = None
 
     def _automaton(self) -> Nfa:
