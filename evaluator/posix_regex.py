@@ -19,10 +19,12 @@ matches *bytes* (Nix strings are byte strings). This module reproduces that dial
   leftmost position (first found among equally long ones); a greedy repetition that
   already produced a match is not retried with fewer iterations.
 
-Matching runs on Python's `re` (fast, C) over a translated pattern whenever that gives
-libstdc++'s answer: always for whole-string `match`, and for `split` when the pattern has
-no `|`. `split` with `|` finds each match's start with `re` and its extent with a faithful
-emulation of libstdc++'s backtracking executor (`posix_regex_nfa`; the grammar is in `posix_regex_syntax`).
+The grammar is parsed by `posix_regex_syntax`. Matching runs on Python's `re` (fast, C)
+over a translated pattern whenever that gives libstdc++'s answer: for whole-string
+`match`, and for `split` unless alternatives of different lengths make the longest-match
+rule matter; then `re` finds where each match starts and a faithful emulation of
+libstdc++'s backtracking executor (`posix_regex_nfa`) its extent. (A repetition that may
+iterate without consuming while it captures also goes to the emulation.)
 
 Subjects are byte strings in disguise: text that is not ASCII is converted to one char per
 UTF-8 byte (latin-1) before matching and back afterwards, so `.` matches one byte of `é`
