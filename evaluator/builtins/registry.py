@@ -40,20 +40,26 @@ class BuiltinSpec:
     doc: str
     global_: bool
     context: bool
+    extension: bool = False
 
 
 REGISTRY: dict[str, BuiltinSpec] = {}
 
 
-def builtin(name: str, arity: int, *, global_: bool = False,
-            context: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the decorated function as builtin `name` taking `arity` arguments."""
+def builtin(name: str, arity: int, *, global_: bool = False, context: bool = False,
+            extension: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as builtin `name` taking `arity` arguments.
+
+    `extension=True` marks a builtin of ndx's own (`buildImage`, `pullImage`, …): it is a
+    global name but stays out of the `builtins` set, which lists exactly Nix 2.8's
+    builtins so that Nix code inspecting it behaves the same."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise AssertionError(f"builtin {name!r} registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()
-        REGISTRY[name] = BuiltinSpec(name, arity, fn, doc[0] if doc else "", global_, context)
+        REGISTRY[name] = BuiltinSpec(name, arity, fn, doc[0] if doc else "",
+                                     global_ or extension, context, extension)
         return fn
 
     return register

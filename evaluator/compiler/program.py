@@ -85,10 +85,12 @@ class Program:
 
         self.ctx = ctx
         table = registry.instantiate(ctx)
-        table["builtins"] = table
         base: dict[str, Any] = {}
         for name, spec in registry.REGISTRY.items():
             base[name if spec.global_ else f"__{name}"] = table[name]
+            if spec.extension:
+                del table[name]
+        table["builtins"] = table
         base["builtins"] = table
         self.builtins = table
         self.base = base

@@ -58,7 +58,7 @@ class _Json:
                             "description")
 
 
-@builtin("buildImage", 1, global_=True, context=True)
+@builtin("buildImage", 1, context=True, extension=True)
 def build_image(ctx: EvalContext, args_value: Any) -> Any:
     """Build a Docker image from store paths: `buildImage { name; copyToRoot; config; … }`
     (the arguments of Nix's dockerTools.buildImage)."""

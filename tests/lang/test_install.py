@@ -18,9 +18,20 @@ DEPENDENCIES = ["lark", "click", "zstandard"]
 
 
 def _copy_checkout(target: Path) -> None:
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
-                                    "__pycache__", ".hypothesis", ".pytest_cache", "result*")
-    shutil.copytree(ROOT, target, ignore=ignore)
+    """Copy exactly what a clone would hold (tracked files plus new, unignored ones), so
+    caches, venvs and build leftovers never reach the wheel."""
+    listing = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
+                              "--exclude-standard"], check=True, capture_output=True).stdout
+    for name in sorted(set(listing.decode().split("\0")) - {""}):
+        source = ROOT / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the work tree, not yet committed
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            destination.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, destination)
 
 
 @pytest.fixture(scope="module")
