@@ -53,6 +53,10 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(*args, **kwargs)` on a thread with a deep stack and return its result
     (or raise its exception here). Re-entrant calls run directly.
 
+    Ctrl-C while it runs (KeyboardInterrupt in this, the main, thread) interrupts the
+    evaluation thread too, waits for it to unwind and raises KeyboardInterrupt here, so
+    nothing keeps running behind a REPL's prompt.
+
     The recursion limit and GC thresholds are process-wide in Python: they are raised
     while any evaluation runs and restored when the last one ends, so no other thread
     (with an ordinary 8 MiB stack) runs with the high limit for longer than needed."""
@@ -60,17 +64,23 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(*args, **kwargs)
     result: list[Any] = []
     failure: list[BaseException] = []
+    run = _Interruptible()
 
     def target() -> None:
         _state.deep = True
         try:
-            result.append(fn(*args, **kwargs))
-        except RecursionError:
-            failure.append(StackOverflowError(
-                "stack overflow (the program recursed too deeply; possible infinite "
-                "recursion)"))
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
-            failure.append(exc)
+            try:
+                result.append(fn(*args, **kwargs))
+            except RecursionError:
+                failure.append(StackOverflowError(
+                    "stack overflow (the program recursed too deeply; possible infinite "
+                    "recursion)"))
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                failure.append(exc)
+            finally:
+                run.finish()
+        except KeyboardInterrupt:
+            pass  # an interrupt that arrived once the work was over: nothing to stop
 
     _enter()
     try:
@@ -81,12 +91,62 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             thread.start()
         finally:
             threading.stack_size(old_size)
+        try:
+            run.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C: stop the evaluation itself, then report the interrupt here. A
+            # second Ctrl-C while it unwinds stops waiting (the thread is abandoned).
+            run.interrupt(thread)
+            run.wait()
         thread.join()
     finally:
         _leave()
     if failure:
         raise failure[0]
     return result[0]  # type: ignore[no-any-return]
+
+
+class _Interruptible:
+    """Raises KeyboardInterrupt inside an evaluation thread (Ctrl-C reaches only the
+    main thread), but never after the thread's work is over.
+
+    The exception unwinds the evaluation like any other: every thunk being forced goes
+    back to suspended (`Thunk.force`), so an interrupted REPL session stays usable. It
+    lands when the thread next runs Python code (a builder process or a C call it waits
+    for finishes first)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        # Waited on instead of `Thread.join`: a join interrupted by Ctrl-C can leave the
+        # Thread object believing the thread has stopped (CPython 3.11's bpo-45274 fix).
+        self._finished = threading.Event()
+
+    def finish(self) -> None:
+        """Called by the thread when its work is over; cancels a pending interrupt."""
+        try:
+            with self._lock:
+                self._done = True
+                _set_async_exception(threading.get_ident(), None)
+        finally:
+            self._finished.set()
+
+    def wait(self) -> None:
+        """Wait until the thread's work is over (KeyboardInterrupt on Ctrl-C)."""
+        self._finished.wait()
+
+    def interrupt(self, thread: threading.Thread) -> None:
+        """Raise KeyboardInterrupt in `thread` unless it already finished."""
+        with self._lock:
+            if not self._done and thread.ident is not None:
+                _set_async_exception(thread.ident, KeyboardInterrupt)
+
+
+def _set_async_exception(thread_id: int, exc_type: type[BaseException] | None) -> None:
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else None)
 
 
 _settings_lock = threading.Lock()

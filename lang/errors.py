@@ -25,15 +25,21 @@ class NdxError(Exception):
 
 class ParseError(NdxError):
     """A syntax error (or a static error found while building the AST, such as a
-    duplicate attribute), located by `span`."""
+    duplicate attribute), located by `span`.
+
+    `incomplete` is True when the text is only unfinished: it ended while a bracket,
+    `let`, string, `''` string or comment was still open, or an operator still wanted
+    its operand (like hy's PrematureEndOfInput). More text could make it valid, so a
+    REPL reads another line instead of reporting the error."""
 
     def __init__(self, message: str, span: Span, *, notes: tuple[Diagnostic, ...] = (),
-                 code: str = "E-parse") -> None:
+                 code: str = "E-parse", incomplete: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.span = span
         self.notes = notes
         self.code = code
+        self.incomplete = incomplete
 
     def diagnostic(self) -> Diagnostic:
         return Diagnostic("error", self.message, self.span, self.notes, self.code)

@@ -212,7 +212,7 @@ def tokenize(source: Source) -> Iterator[Token]:
                         continue
                     elif ttype == "SLASH" and text.startswith("*", end):
                         raise ParseError("unterminated comment", source.span(start, start + 2),
-                                         code="E-parse-comment")
+                                         code="E-parse-comment", incomplete=True)
                     elif ttype == "TILDE":
                         raise _unexpected_character(source, start)
                     yield (ttype, value, start, end)
@@ -378,7 +378,7 @@ def _unexpected_character(source: Source, pos: int) -> ParseError:
 def _unterminated(source: Source, pos: int, what: str) -> ParseError:
     width = 2 if what == "indented string" else 1
     return ParseError(f"unterminated {what}", source.span(pos, pos + width),
-                      code="E-parse-unterminated")
+                      code="E-parse-unterminated", incomplete=True)
 
 
 def _trailing_slash(source: Source, start: int, end: int) -> ParseError:

@@ -188,7 +188,8 @@ def syntax_error(source: Source, token: Sequence[Any], expected: set[str],
     hint = _hint(token[0], expected)
     if hint is not None:
         notes += (hint,)
-    return ParseError(message, span, notes=notes, code="E-parse-syntax")
+    return ParseError(message, span, notes=notes, code="E-parse-syntax",
+                      incomplete=token[0] == "$END")
 
 
 def _unclosed(values: list[Any], expected: set[str]) -> Sequence[Any] | None:
