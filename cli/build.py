@@ -89,11 +89,18 @@ def run_build(request: BuildRequest, stdout: TextIO | None = None,
         return 130
 
 
-def _build(request: BuildRequest, store: DiskStore, reporter: ConsoleReporter,
-           out: TextIO, err: TextIO) -> int:
+def build_search_path(includes: tuple[str, ...] | list[str],
+                      environ: dict[str, str] | os._Environ[str]) -> list[tuple[str, str]]:
+    """`ndx-build`'s search path: `-I` entries, `NDX_PATH`, then `<ndx>` (the installed
+    library, last so that `-I ndx=…` wins)."""
     from ndx.cli.eval import search_path_from
 
-    search_path = search_path_from(request.includes, request.environ) + [("ndx", STDLIB_DIR)]
+    return search_path_from(includes, environ) + [("ndx", STDLIB_DIR)]
+
+
+def _build(request: BuildRequest, store: DiskStore, reporter: ConsoleReporter,
+           out: TextIO, err: TextIO) -> int:
+    search_path = build_search_path(request.includes, request.environ)
     ctx = EvalContext(store, search_path=search_path, environ=request.environ)
     wanted = run_deep(_select_derivations, ctx, request)
     targets = list(dict.fromkeys(f"{drv}^{output}" for drv, output in wanted))
@@ -146,7 +153,7 @@ def _select_derivations(ctx: EvalContext, request: BuildRequest) -> list[tuple[s
     for attr_path in request.attr_paths or ("",):
         value = _select(root, attr_path, auto_args)
         before = len(found)
-        _collect(value, auto_args, found, top=True)
+        collect_derivations(value, auto_args, found, top=True)
         if len(found) == before:
             where = f"the attribute '{attr_path}'" if attr_path else "the expression"
             raise EvalTypeError(f"{where} evaluates to {_describe(value)}, which is not a "
@@ -189,15 +196,19 @@ def _evaluate_later(ctx: EvalContext, text: str) -> Any:
     return code
 
 
-def _is_derivation(value: Any) -> bool:
+def is_derivation(value: Any) -> bool:
+    """Whether a forced value is a derivation (a set with `type = "derivation"`)."""
     return type(value) is dict and "type" in value and \
         string_text(force(value["type"])) == "derivation"
 
 
-def _collect(value: Any, auto_args: dict[str, Any], found: list[tuple[str, str]],
-             top: bool) -> None:
+def collect_derivations(value: Any, auto_args: dict[str, Any],
+                        found: list[tuple[str, str]], top: bool) -> None:
+    """Append (drv path, output name) for each derivation `value` is or holds, as
+    nix-build finds them: a set's attributes one level deep (deeper where
+    `recurseForDerivations = true`), a list's elements."""
     value = force(value)
-    if _is_derivation(value):
+    if is_derivation(value):
         drv_path = string_text(force(value["drvPath"]))
         output = string_text(force(value["outputName"])) if "outputName" in value else "out"
         found.append((drv_path, output))
@@ -207,11 +218,11 @@ def _collect(value: Any, auto_args: dict[str, Any], found: list[tuple[str, str]]
             return
         for name in sorted(value):
             item = force(value[name])
-            if _is_derivation(item) or (type(item) is dict and "recurseForDerivations" in item):
-                _collect(item, auto_args, found, top=False)
+            if is_derivation(item) or (type(item) is dict and "recurseForDerivations" in item):
+                collect_derivations(item, auto_args, found, top=False)
     elif type(value) is list:
         for item in value:
-            _collect(item, auto_args, found, top=True)
+            collect_derivations(item, auto_args, found, top=True)
 
 
 @click.command("ndx-build", context_settings={"help_option_names": ["-h", "--help"]})

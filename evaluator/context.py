@@ -200,6 +200,17 @@ class EvalContext:
         return run_deep(self.program.evaluate_text, text, name, base_dir or os.getcwd(),
                         variables)
 
+    def suspend_string(self, text: str, *, name: str = "«string»",
+                       base_dir: str | None = None,
+                       variables: Mapping[str, Any] | None = None) -> Any:
+        """Like `evaluate_string`, but evaluate nothing yet: the text is parsed and
+        compiled now (so syntax errors and undefined variables are raised at once) and
+        a Thunk is returned that evaluates it when forced (a REPL's `x = expr`)."""
+        from .session import run_deep
+
+        return run_deep(self.program.suspend_text, text, name, base_dir or os.getcwd(),
+                        variables)
+
     def lookup_search_path(self, name: str) -> str | None:
         """Where `<name>` points according to the search path, or None."""
         from .imports import find_in_search_path

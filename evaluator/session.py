@@ -246,9 +246,17 @@ def _check_json_forced(value: Any) -> None:
 
 
 def _auto_args(ctx: EvalContext, request: EvalRequest) -> dict[str, Any]:
+    return make_auto_args(ctx, request.auto_args, request.base_dir)
+
+
+def make_auto_args(ctx: EvalContext, specs: Sequence[tuple[str, str, str]],
+                   base_dir: str | None = None) -> dict[str, Any]:
+    """The arguments `auto_call` passes, from `--arg NAME EXPR` (kind "expr": evaluated
+    only if used, relative paths against `base_dir`) and `--argstr NAME VALUE` (kind
+    "str") specs."""
     args: dict[str, Any] = {}
-    base_dir = request.base_dir or os.getcwd()
-    for name, kind, text in request.auto_args:
+    base_dir = base_dir or os.getcwd()
+    for name, kind, text in specs:
         if kind == "str":
             args[name] = text
         else:

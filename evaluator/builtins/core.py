@@ -133,8 +133,8 @@ def deep_seq(a: Any, b: Any) -> Any:
 
 @builtin("tryEval", 1)
 def try_eval(e: Any) -> Any:
-    """`{ success = true; value = e; }`, or `{ success = false; value = false; }` when
-    evaluating `e` throws or fails an assertion (other errors are not caught)."""
+    """Evaluate `e`, catching `throw` and failed assertions: `{ success = true; value =
+    e; }`, or `{ success = false; value = false; }` (other errors are not caught)."""
     try:
         force(e)
     except (ThrownError, AssertionFailedError):
@@ -175,20 +175,23 @@ def type_of(value: Any) -> str:
     return type_name(force(value))
 
 
-def _is(kinds: tuple[type, ...]) -> Any:
+def _is(kinds: tuple[type, ...], what: str) -> Any:
     def check(value: Any) -> bool:
         return type(force(value)) in kinds
+    check.__doc__ = f"Whether the value is {what} (forces it)."
     return check
 
 
-builtin("isInt", 1)(_is((int,)))
-builtin("isFloat", 1)(_is((float,)))
-builtin("isBool", 1)(_is((bool,)))
-builtin("isString", 1)(_is((str, ContextString)))
-builtin("isPath", 1)(_is((PathValue,)))
-builtin("isList", 1)(_is((list,)))
-builtin("isAttrs", 1)(_is((dict,)))
-builtin("isFunction", 1)(_is((Lambda, PrimOp, PrimOpApp)))
+builtin("isInt", 1)(_is((int,), "an integer"))
+builtin("isFloat", 1)(_is((float,), "a float"))
+builtin("isBool", 1)(_is((bool,), "a Boolean"))
+builtin("isString", 1)(_is((str, ContextString), "a string (with or without context)"))
+builtin("isPath", 1)(_is((PathValue,), "a path (a string naming a file is not one)"))
+builtin("isList", 1)(_is((list,), "a list"))
+builtin("isAttrs", 1)(_is((dict,), "an attribute set"))
+builtin("isFunction", 1)(_is((Lambda, PrimOp, PrimOpApp),
+                             "a function (a lambda or a builtin, not a set with "
+                             "`__functor`)"))
 
 
 @builtin("isNull", 1, global_=True)
@@ -211,7 +214,7 @@ def function_args(f: Any) -> Any:
 
 @builtin("unsafeGetAttrPos", 2, context=True)
 def unsafe_get_attr_pos(ctx: EvalContext, name: Any, attrs: Any) -> Any:
-    """`{ file; line; column; }` of where attribute `name` of `attrs` is defined, or
+    """Where attribute `name` of `attrs` is defined, as `{ file; line; column; }`, or
     null when unknown."""
     key = expect_string_text(name, "the first argument of 'unsafeGetAttrPos'")
     values = expect_attrs(attrs, "the second argument of 'unsafeGetAttrPos'")

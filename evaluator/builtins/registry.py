@@ -31,6 +31,7 @@ class BuiltinSpec:
     `arity` 0 means a constant: `fn(ctx)` (or `fn()`) computes the value once per context.
     `global_` makes the name visible without `builtins.` (`map`, `toString`, …).
     `context` passes the evaluation context as the first argument of `fn`.
+    `doc` is the first paragraph of `fn`'s docstring (the REPL's `:doc` shows all of it).
     Arguments arrive unforced (values or Thunks): the builtin forces what Nix forces.
     """
 
@@ -57,12 +58,22 @@ def builtin(name: str, arity: int, *, global_: bool = False, context: bool = Fal
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise AssertionError(f"builtin {name!r} registered twice")
-        doc = (fn.__doc__ or "").strip().splitlines()
-        REGISTRY[name] = BuiltinSpec(name, arity, fn, doc[0] if doc else "",
+        REGISTRY[name] = BuiltinSpec(name, arity, fn, summary(fn.__doc__),
                                      global_ or extension, context, extension)
         return fn
 
     return register
+
+
+def summary(docstring: str | None) -> str:
+    """The first paragraph of a docstring on one line (a sentence is not cut where its
+    first line happens to end)."""
+    lines: list[str] = []
+    for line in (docstring or "").strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
 
 
 def instantiate(ctx: Any) -> dict[str, Any]:

@@ -113,6 +113,17 @@ class Program:
         scope = self.base_scope.child(names)
         return self.evaluate_expr(expr, scope, [None, *(variables[n] for n in names)])
 
+    def suspend_text(self, text: str, name: str, base_dir: str,
+                     variables: Mapping[str, Any] | None = None) -> Thunk:
+        """Parse and compile text now (syntax errors and undefined variables are raised
+        here) and return a Thunk that evaluates it when forced: a REPL's `x = expr`."""
+        expr = parse_text(text, name, base_dir)
+        if not variables:
+            return Thunk(self.compile(expr), None, expr.span)
+        names = list(variables)
+        code = self.compile(expr, self.base_scope.child(names))
+        return Thunk(code, [None, *(variables[n] for n in names)], expr.span)
+
     def evaluate_expr(self, expr: Expr, scope: Scope | None = None,
                       env: Any = None) -> Any:
         """Compile and evaluate an already parsed expression."""
