@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -70,6 +71,7 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         _state.deep = True
         try:
             try:
+                run.begin()
                 result.append(fn(*args, **kwargs))
             except RecursionError:
                 failure.append(StackOverflowError(
@@ -83,27 +85,38 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             pass  # an interrupt that arrived once the work was over: nothing to stop
 
     _enter()
+    # SIGINT is blocked while the thread starts; the thread keeps it blocked (as do the
+    # threads it starts), so the signal reaches this thread, in `run.wait()`, and
+    # nowhere else.
+    mask = _block_interrupts()
     try:
-        old_size = threading.stack_size()
-        threading.stack_size(STACK_SIZE)
+        thread = threading.Thread(target=target, name="ndx-eval", daemon=True)
         try:
-            thread = threading.Thread(target=target, name="ndx-eval", daemon=True)
-            thread.start()
-        finally:
-            threading.stack_size(old_size)
-        try:
+            _start_with_deep_stack(thread)
+            _restore_interrupts(mask)
             run.wait()
         except KeyboardInterrupt:
             # Ctrl-C: stop the evaluation itself, then report the interrupt here. A
             # second Ctrl-C while it unwinds stops waiting (the thread is abandoned).
-            run.interrupt(thread)
+            if not run.interrupt():
+                raise  # the thread never started
             run.wait()
         thread.join()
     finally:
+        _restore_interrupts(mask)
         _leave()
     if failure:
         raise failure[0]
     return result[0]  # type: ignore[no-any-return]
+
+
+def _start_with_deep_stack(thread: threading.Thread) -> None:
+    old_size = threading.stack_size()
+    threading.stack_size(STACK_SIZE)
+    try:
+        thread.start()
+    finally:
+        threading.stack_size(old_size)
 
 
 class _Interruptible:
@@ -112,22 +125,34 @@ class _Interruptible:
 
     The exception unwinds the evaluation like any other: every thunk being forced goes
     back to suspended (`Thunk.force`), so an interrupted REPL session stays usable. It
-    lands when the thread next runs Python code (a builder process or a C call it waits
-    for finishes first)."""
+    lands when the thread next runs Python code (a C call it is blocked in, such as
+    waiting for an import-from-derivation build, finishes first)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._ident: int | None = None
+        self._interrupted = False
         self._done = False
         # Waited on instead of `Thread.join`: a join interrupted by Ctrl-C can leave the
         # Thread object believing the thread has stopped (CPython 3.11's bpo-45274 fix).
         self._finished = threading.Event()
+        self._started = threading.Event()
+
+    def begin(self) -> None:
+        """Called by the thread first: an interrupt that came before it lands now."""
+        with self._lock:
+            self._ident = threading.get_ident()
+            self._started.set()
+            if self._interrupted:
+                raise KeyboardInterrupt
 
     def finish(self) -> None:
         """Called by the thread when its work is over; cancels a pending interrupt."""
         try:
             with self._lock:
                 self._done = True
-                _set_async_exception(threading.get_ident(), None)
+                if self._ident is not None:
+                    _set_async_exception(self._ident, None)
         finally:
             self._finished.set()
 
@@ -135,11 +160,32 @@ class _Interruptible:
         """Wait until the thread's work is over (KeyboardInterrupt on Ctrl-C)."""
         self._finished.wait()
 
-    def interrupt(self, thread: threading.Thread) -> None:
-        """Raise KeyboardInterrupt in `thread` unless it already finished."""
+    def interrupt(self) -> bool:
+        """Raise KeyboardInterrupt in the thread unless its work is over (or as soon as
+        it begins); False if it was never started."""
         with self._lock:
-            if not self._done and thread.ident is not None:
-                _set_async_exception(thread.ident, KeyboardInterrupt)
+            self._interrupted = True
+            if self._ident is not None and not self._done:
+                _set_async_exception(self._ident, KeyboardInterrupt)
+            started = self._ident is not None
+        return started or self._started.wait(timeout=_START_GRACE)
+
+
+_START_GRACE = 5.0
+"""Seconds to wait for a thread that was being started when Ctrl-C came (normally it
+begins at once; only a thread that failed to start never does)."""
+
+
+def _block_interrupts() -> set[signal.Signals] | None:
+    """Block SIGINT in this thread; returns the previous mask."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _restore_interrupts(mask: set[signal.Signals] | None) -> None:
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _set_async_exception(thread_id: int, exc_type: type[BaseException] | None) -> None:

@@ -53,11 +53,14 @@ def repl_command(files: tuple[str, ...], args: tuple[tuple[str, str], ...],
         session = ReplSession(store, search_path=build_search_path(includes, os.environ),
                               auto_args=auto_args, show_trace=show_trace,
                               reporter=reporter)
+        interactive = is_terminal(sys.stdin) and is_terminal(sys.stdout)
+        if interactive:
+            print(f"Welcome to ndx {metadata.version('ndx')}. Type :? for help.",
+                  flush=True)
         for file in files:
             session.load(file)
-        if is_terminal(sys.stdin) and is_terminal(sys.stdout):
-            banner = f"Welcome to ndx {metadata.version('ndx')}. Type :? for help."
-            run_terminal(session, banner, history_file())
+        if interactive:
+            run_terminal(session, history_file())
         else:
             run_lines(session, read_lines(sys.stdin))
     _keep_alive(session)

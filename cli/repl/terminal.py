@@ -36,7 +36,7 @@ def history_file(environ: dict[str, str] | os._Environ[str] = os.environ) -> str
     return os.path.join(state, "ndx", "repl_history")
 
 
-def run_terminal(session: ReplSession, banner: str, history: str) -> None:
+def run_terminal(session: ReplSession, history: str) -> None:
     """Read, evaluate and print on the terminal until `:q` or Ctrl-D."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -52,16 +52,15 @@ def run_terminal(session: ReplSession, banner: str, history: str) -> None:
         PROMPT, multiline=True, prompt_continuation=CONTINUATION, history=store,
         lexer=_lexer(), completer=_completer(session), complete_while_typing=False,
         key_bindings=_key_bindings(), enable_history_search=False)
-    print(banner, file=session.out, flush=True)
     while True:
         try:
             text = prompt.prompt()
+            if not session.execute(text):
+                break
         except KeyboardInterrupt:
-            continue  # Ctrl-C while typing: drop the input
+            continue  # Ctrl-C while typing drops the input (or came between two inputs)
         except EOFError:
             break  # Ctrl-D on an empty line
-        if not session.execute(text):
-            break
 
 
 def run_lines(session: ReplSession, lines: Iterable[str]) -> None:
@@ -128,8 +127,7 @@ def _lexer() -> Any:
     def fragments(text: str) -> list[tuple[str, str]]:
         item = classify(text)
         if item.kind != "command":
-            return [(f"class:{pygments_token_to_classname(token)}", value)
-                    for token, value in ndx.get_tokens(text)]
+            return fragments_of(text)
         head = text[:len(text) - len(text.lstrip())] + item.command
         rest = text[len(head):]
         if item.command not in EXPRESSION_COMMANDS:
