@@ -176,14 +176,14 @@ _START_GRACE = 5.0
 begins at once; only a thread that failed to start never does)."""
 
 
-def _block_interrupts() -> set[signal.Signals] | None:
+def _block_interrupts() -> set[int | signal.Signals] | None:
     """Block SIGINT in this thread; returns the previous mask."""
     if not hasattr(signal, "pthread_sigmask"):
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
-def _restore_interrupts(mask: set[signal.Signals] | None) -> None:
+def _restore_interrupts(mask: set[int | signal.Signals] | None) -> None:
     if mask is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 

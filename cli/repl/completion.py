@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ndx.evaluator.printer import format_attr_name
 from ndx.evaluator.session import run_deep
@@ -102,7 +102,3 @@ def _file_names(partial: str, base_dir: str) -> list[Candidate]:
         found.append(Candidate(head + entry + suffix, -len(partial)))
     return found
 
-
-def common_prefix(items: list[Any]) -> str:
-    """The longest text every candidate starts with."""
-    return os.path.commonprefix([item.text for item in items]) if items else ""

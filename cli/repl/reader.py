@@ -58,9 +58,8 @@ def is_incomplete(source: str) -> bool:
     item = classify(source)
     if item.kind == "empty":
         return False
-    if item.kind == "command":
-        if item.command not in EXPRESSION_COMMANDS or not item.text:
-            return False
+    if item.kind == "command" and (item.command not in EXPRESSION_COMMANDS or not item.text):
+        return False
     return expression_incomplete(item.text)
 
 

@@ -148,8 +148,9 @@ class ReplSession:
         lines.append(f"  {'<x> = <expr>':<14}bind a name in the session")
         for name, argument, what in COMMANDS:
             lines.append(f"  {(name + ' ' + argument).strip():<14}{what}")
-        lines += ["", "Input continues on the next line while a bracket, 'let', string or "
-                  "'' string is open.", "Ctrl-C interrupts an evaluation; Ctrl-D exits."]
+        continuation = ("Input continues on the next line while a bracket, 'let', string "
+                        "or '' string is open.")
+        lines += ["", continuation, "Ctrl-C interrupts an evaluation; Ctrl-D exits."]
         self._print("\n".join(lines))
         return True
 

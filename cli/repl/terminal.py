@@ -48,7 +48,7 @@ def run_terminal(session: ReplSession, history: str) -> None:
         session.err.write(f"warning: no history is kept: cannot create "
                           f"'{os.path.dirname(history)}': {exc.strerror}\n")
         store = InMemoryHistory()
-    prompt = PromptSession(
+    prompt: PromptSession[str] = PromptSession(
         PROMPT, multiline=True, prompt_continuation=CONTINUATION, history=store,
         lexer=_lexer(), completer=_completer(session), complete_while_typing=False,
         key_bindings=_key_bindings(), enable_history_search=False)
@@ -90,9 +90,9 @@ def _key_bindings() -> Any:
         if state is not None and state.current_completion is not None:
             buffer.apply_completion(state.current_completion)
             return
-        if buffer.document.is_cursor_at_the_end and is_incomplete(buffer.text):
-            buffer.insert_text("\n")
-        elif not buffer.document.is_cursor_at_the_end:
+        # In the middle of the text Enter always breaks the line (editing a recalled
+        # multi-line entry); at the end it runs the input once it is complete.
+        if not buffer.document.is_cursor_at_the_end or is_incomplete(buffer.text):
             buffer.insert_text("\n")
         else:
             buffer.validate_and_handle()
@@ -108,7 +108,7 @@ def _key_bindings() -> Any:
 def _completer(session: ReplSession) -> Any:
     from prompt_toolkit.completion import Completer, Completion
 
-    class ReplCompleter(Completer):  # type: ignore[misc]
+    class ReplCompleter(Completer):
         def get_completions(self, document: Any, _event: Any) -> Iterator[Any]:
             for item in completion.candidates(session, document.text_before_cursor):
                 yield Completion(item.text, item.start)
@@ -117,10 +117,10 @@ def _completer(session: ReplSession) -> Any:
 
 
 def _lexer() -> Any:
+    from ndx.grammar.pygments_lexer import NdxLexer
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.lexers import Lexer
     from prompt_toolkit.styles.pygments import pygments_token_to_classname
-
-    from ndx.grammar.pygments_lexer import NdxLexer
 
     ndx = NdxLexer(stripnl=False, stripall=False, ensurenl=False)
 
@@ -138,9 +138,9 @@ def _lexer() -> Any:
         return [(f"class:{pygments_token_to_classname(token)}", value)
                 for token, value in ndx.get_tokens(text)]
 
-    class ReplLexer(Lexer):  # type: ignore[misc]
-        def lex_document(self, document: Any) -> Callable[[int], list[tuple[str, str]]]:
-            lines: list[list[tuple[str, str]]] = [[]]
+    class ReplLexer(Lexer):
+        def lex_document(self, document: Any) -> Callable[[int], StyleAndTextTuples]:
+            lines: list[StyleAndTextTuples] = [[]]
             for style, value in fragments(document.text):
                 parts = value.split("\n")
                 for index, part in enumerate(parts):

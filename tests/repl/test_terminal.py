@@ -45,7 +45,7 @@ def test_every_command(terminal: TmuxRepl) -> None:
     assert "Added 5 variables." in terminal.screen()
     help_text = terminal.run(":?")
     for command in (":a", ":b", ":doc", ":l", ":p", ":q", ":r", ":t"):
-        assert re.search(rf"^  {re.escape(command)}\b", help_text, re.M), command
+        assert re.search(rf"^  {re.escape(command)}\b", help_text, re.MULTILINE), command
     assert terminal.run(":t port") == "an integer"
     assert terminal.run(":t id") == "a function"
     assert terminal.run("pkgs") == '{ redis = { ... }; rest = [ ... ]; ruby = "3.1"; }'

@@ -137,7 +137,7 @@ class TmuxRepl:
                  deadline: float = DEADLINE) -> str:
         """Poll the screen until `ready(screen)` (or the regex `ready` matches)."""
         test = ready if callable(ready) else (
-            lambda screen, pattern=re.compile(ready, re.M): pattern.search(screen)
+            lambda screen, pattern=re.compile(ready, re.MULTILINE): pattern.search(screen)
             is not None)
         end = time.monotonic() + deadline
         while True:
