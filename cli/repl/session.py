@@ -107,10 +107,10 @@ class ReplSession:
         except KeyboardInterrupt:
             self._error("error: interrupted")
         except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the session
+            self._clear_status()
             report_internal_error(exc)
         finally:
-            if self.reporter is not None:
-                self.reporter.close()
+            self._clear_status()
         return True
 
     def _dispatch(self, source: str) -> bool:
@@ -212,8 +212,6 @@ class ReplSession:
         found = run_deep(self._derivations_of, text)
         targets = list(dict.fromkeys(drv for drv, _output in found))
         report = self.store.build(targets, BuildOptions(), self.reporter)
-        if self.reporter is not None:
-            self.reporter.close()
         lines: list[str] = []
         for drv in targets:
             lines.append(f"This derivation ({derivation_name(drv)}) produced the following "
@@ -297,14 +295,21 @@ class ReplSession:
     # ---------------------------------------------------------------- output
 
     def _print(self, text: str) -> None:
+        self._clear_status()
         self.out.write(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                        + "\n")
         self.out.flush()
 
     def _error(self, text: str) -> None:
+        self._clear_status()
         self.out.flush()
         self.err.write(text + "\n")
         self.err.flush()
+
+    def _clear_status(self) -> None:
+        """Erase the build status line (if shown) before printing under it."""
+        if self.reporter is not None:
+            self.reporter.close()
 
 
 def derivation_name(drv_path: str) -> str:

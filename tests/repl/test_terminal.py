@@ -6,6 +6,7 @@ highlighted input line."""
 
 from __future__ import annotations
 
+import os
 import re
 import tarfile
 
@@ -108,6 +109,41 @@ def test_ctrl_c_interrupts_an_evaluation_and_the_session_goes_on(
     terminal.wait_for(lambda screen: screen.count("error: interrupted") == 2,
                       "the second interrupt")
     assert "infinite recursion" not in terminal.screen()
+
+
+def test_ctrl_c_interrupts_a_build_and_kills_its_builder(terminal: TmuxRepl) -> None:
+    marker = f"ndx-repl-test-{terminal.directory.parent.name}"
+    (terminal.cwd / "slow.ndx").write_text(f"""{{
+  slow = derivation {{
+    name = "slow";
+    system = builtins.currentSystem;
+    builder = "/bin/sh";
+    __impureHostDeps = [ "/bin" "/lib" "/lib64" "/usr" ];
+    PATH = "/bin:/usr/bin";
+    args = [ "-c" "echo builder started; sleep 1000; touch $out # {marker}" ];
+  }};
+}}
+""")
+    terminal.start("slow.ndx")
+    before = terminal.prompts()
+    terminal.type(":b slow")
+    terminal.keys("Enter")
+    terminal.wait_for(r"^slow> builder started$", "the builder starting")
+    terminal.keys("C-c")
+    terminal.wait_for(lambda screen: screen.rstrip().endswith(PROMPT)
+                      and screen.count(PROMPT) > before, "the prompt after Ctrl-C")
+    assert terminal.last_output().splitlines()[-1] == "error: interrupted"
+    assert not any(marker in _command_line(pid) for pid in os.listdir("/proc")
+                   if pid.isdigit())
+    assert terminal.run("1 + 1") == "2"
+
+
+def _command_line(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_ctrl_c_while_typing_discards_the_input(terminal: TmuxRepl) -> None:
