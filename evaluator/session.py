@@ -151,8 +151,8 @@ class _Interruptible:
         try:
             with self._lock:
                 self._done = True
-                if self._ident is not None:
-                    _set_async_exception(self._ident, None)
+                if self._interrupted and self._ident is not None:
+                    _set_async_exception(self._ident, None)  # one not delivered yet
         finally:
             self._finished.set()
 

@@ -4,7 +4,8 @@
     parse_file(path) -> Expr
 
 Both raise `ParseError` (an `NdxError`) for any text that is not a valid program, and
-never anything else. This package imports nothing else of ndx and is the only place that
+never anything else; `error.incomplete` tells text that merely ended too early (what a
+REPL continues on the next line) from a real mistake. This package imports nothing else of ndx and is the only place that
 imports lark.
 """
 
