@@ -121,16 +121,18 @@ unpack_one() {
         cp -r --no-preserve=mode,ownership "$src" "$dest"
         return 0
     fi
+    # The build runs as the sandbox's only user: files are extracted as theirs.
+    local tar="tar --no-same-owner"
     case "$src" in
-        *.tar.gz | *.tgz | *.tar.Z) tar -xzf "$src" ;;
-        *.tar.bz2 | *.tbz2 | *.tbz) tar -xjf "$src" ;;
-        *.tar.xz | *.txz) tar -xJf "$src" ;;
-        *.tar.zst | *.tzst) tar --zstd -xf "$src" ;;
-        *.tar) tar -xf "$src" ;;
+        *.tar.gz | *.tgz | *.tar.Z) $tar -xzf "$src" ;;
+        *.tar.bz2 | *.tbz2 | *.tbz) $tar -xjf "$src" ;;
+        *.tar.xz | *.txz) $tar -xJf "$src" ;;
+        *.tar.zst | *.tzst) $tar --zstd -xf "$src" ;;
+        *.tar) $tar -xf "$src" ;;
         *.zip) unzip -q "$src" ;;
         *)
             # A fetched file is named by its hash: let tar detect the compression.
-            tar -xf "$src" || {
+            $tar -xf "$src" || {
                 echo "ndx: unpack: don't know how to unpack $src (set unpackPhase)" >&2
                 return 1
             }
