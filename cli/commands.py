@@ -1,1 +1,2 @@
 """Imports every subcommand module so each registers itself on the `ndx` group."""
+from ndx.cli import parse  # noqa: F401,E402 - `ndx parse`

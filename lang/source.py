@@ -48,10 +48,15 @@ class Source:
         return self.text[start:] if end == -1 else self.text[start:end]
 
     def span(self, start: int, end: int) -> Span:
-        """The span covering offsets [start, end)."""
-        line, column = self.position(start)
-        end_line, end_column = self.position(max(start, end))
-        return Span(self, start, end, line, column, end_line, end_column)
+        """The span covering offsets [start, end).
+
+        Its line and column numbers are worked out on first use: the parser makes a span
+        for every node and most are never shown."""
+        span = _new_span(_LazySpan)
+        _set_source(span, self)
+        _set_start(span, start)
+        _set_end(span, end)
+        return span
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +88,65 @@ class Span:
         last = self if self.end >= other.end else other
         return Span(self.source, first.start, last.end, first.line, first.column,
                     last.end_line, last.end_column)
+
+
+# The slots of Span, written directly by the lazy subclass below.
+_set_source = Span.__dict__["source"].__set__  # type: ignore[attr-defined]
+_set_start = Span.__dict__["start"].__set__  # type: ignore[attr-defined]
+_set_end = Span.__dict__["end"].__set__  # type: ignore[attr-defined]
+_POSITION_SLOTS = {name: Span.__dict__[name] for name in ("line", "column", "end_line",
+                                                         "end_column")}
+_new_span = object.__new__
+
+
+def _position_property(name: str) -> property:
+    slot = _POSITION_SLOTS[name]
+
+    def get(self: _LazySpan) -> int:
+        try:
+            return slot.__get__(self)  # type: ignore[no-any-return]
+        except AttributeError:
+            self._fill()
+            return slot.__get__(self)  # type: ignore[no-any-return]
+
+    def set_(self: _LazySpan, value: int) -> None:
+        slot.__set__(self, value)
+
+    return property(get, set_)
+
+
+class _LazySpan(Span):
+    """A `Span` whose line and column numbers are computed when first read (then kept in
+    Span's own slots). It compares, hashes and pickles as the equivalent Span."""
+
+    __slots__ = ()
+
+    def _fill(self) -> None:
+        source = self.source
+        line, column = source.position(self.start)
+        end_line, end_column = source.position(max(self.start, self.end))
+        slots = _POSITION_SLOTS
+        slots["line"].__set__(self, line)
+        slots["column"].__set__(self, column)
+        slots["end_line"].__set__(self, end_line)
+        slots["end_column"].__set__(self, end_column)
+
+    line = _position_property("line")  # type: ignore[assignment]
+    column = _position_property("column")  # type: ignore[assignment]
+    end_line = _position_property("end_line")  # type: ignore[assignment]
+    end_column = _position_property("end_column")  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Span):
+            return NotImplemented
+        return (self.start, self.end, self.line, self.column, self.end_line,
+                self.end_column) == (other.start, other.end, other.line, other.column,
+                                     other.end_line, other.end_column)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.line, self.column, self.end_line,
+                     self.end_column))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Span, (self.source, self.start, self.end, self.line, self.column,
+                       self.end_line, self.end_column))

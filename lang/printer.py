@@ -1,0 +1,266 @@
+"""`unparse`: an AST back to ndx source that parses to the same AST.
+
+The output is one line with the fewest parentheses the precedence rules allow; strings
+are always written double-quoted (indented strings were already stripped), paths as the
+absolute paths the parser resolved them to, and `inherit (src) a b;` keeps its grouping.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .ast import (
+    Apply, Assert, AttrKey, AttrSet, BinaryOp, BinOp, BindingKind, Bindings, CurPos, Expr, Float,
+    HasAttr, If, InheritSource, Int, Interpolation, Lambda, Let, List, Negate, Not, Path,
+    PathInterpolation, SearchPath, Select, Str, Var, With,
+)
+from .deep import deep
+from .lexer import KEYWORDS
+
+_IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'\-]*\Z")
+_PATH_TEXT = re.compile(r"[a-zA-Z0-9._+\-/]+\Z")
+
+# Precedence levels, loosest first (see grammar/ndx.lark).
+_FUNCTION, _IMPL, _OR, _AND, _EQ, _CMP, _UPDATE, _NOT, _ADD, _MUL, _CONCAT, _HAS, _NEG, \
+    _APP, _SELECT, _SIMPLE = range(16)
+
+# Each binary operator: its level and which operands may sit at the same level unbracketed.
+_BINARY = {
+    BinaryOp.IMPL: (_IMPL, "right"), BinaryOp.OR: (_OR, "left"), BinaryOp.AND: (_AND, "left"),
+    BinaryOp.EQ: (_EQ, "none"), BinaryOp.NE: (_EQ, "none"),
+    BinaryOp.LT: (_CMP, "none"), BinaryOp.LE: (_CMP, "none"), BinaryOp.GT: (_CMP, "none"),
+    BinaryOp.GE: (_CMP, "none"), BinaryOp.UPDATE: (_UPDATE, "right"),
+    BinaryOp.ADD: (_ADD, "left"), BinaryOp.SUB: (_ADD, "left"),
+    BinaryOp.MUL: (_MUL, "left"), BinaryOp.DIV: (_MUL, "left"),
+    BinaryOp.CONCAT: (_CONCAT, "right"),
+}
+
+_STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "$": "\\$", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_STRING_SPECIAL = re.compile(r'["\\$\n\r\t]')
+
+
+def unparse(expr: Expr) -> str:
+    """Source text for `expr` (one line)."""
+    return deep(_Printer().expr, expr, 0, what="print")
+
+
+def string_literal(text: str) -> str:
+    """`text` as a double-quoted ndx string."""
+    return '"' + _STRING_SPECIAL.sub(lambda m: _STRING_ESCAPES[m.group()], text) + '"'
+
+
+def attribute_name(name: str) -> str:
+    """An attribute name as written in a key: bare when it can be, else quoted."""
+    if name == "or" or (_IDENTIFIER.match(name) and name not in KEYWORDS):
+        return name
+    return string_literal(name)
+
+
+def _level(expr: Expr) -> int:
+    kind = type(expr)
+    if kind is BinOp:
+        return _BINARY[expr.op][0]  # type: ignore[union-attr]
+    if kind is Not:
+        return _NOT
+    if kind is Negate:
+        return _NEG
+    if kind is HasAttr:
+        return _HAS
+    if kind is Apply:
+        return _APP
+    if kind is Select:
+        return _SELECT
+    if kind in (Lambda, Let, With, Assert, If):
+        return _FUNCTION
+    return _SIMPLE
+
+
+class _Printer:
+    def expr(self, expr: Expr, at_least: int) -> str:
+        """`expr`, bracketed unless its level is at least `at_least`."""
+        text = self._bare(expr)
+        return text if _level(expr) >= at_least else f"({text})"
+
+    def _bare(self, expr: Expr) -> str:
+        kind = type(expr)
+        method = getattr(self, "_" + kind.__name__.lower())
+        return method(expr)  # type: ignore[no-any-return]
+
+    # ---------------------------------------------------------------------------- atoms
+
+    def _int(self, expr: Int) -> str:
+        return str(expr.value)
+
+    def _float(self, expr: Float) -> str:
+        text = repr(expr.value)
+        mantissa, e, exponent = text.partition("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return mantissa + e + exponent
+
+    def _str(self, expr: Str) -> str:
+        return string_literal(expr.value)
+
+    def _interpolation(self, expr: Interpolation) -> str:
+        out = ['"']
+        previous_text = False
+        for part in expr.parts:
+            if type(part) is Str and not previous_text:
+                out.append(string_literal(part.value)[1:-1])
+                previous_text = True
+            else:
+                out.append("${" + self.expr(part, _FUNCTION) + "}")
+                previous_text = False
+        out.append('"')
+        return "".join(out)
+
+    def _path(self, expr: Path) -> str:
+        return "/." if expr.value == "/" else expr.value
+
+    def _pathinterpolation(self, expr: PathInterpolation) -> str:
+        first = expr.parts[0]
+        assert type(first) is Str
+        out = [first.value]
+        previous_text = True
+        last = len(expr.parts) - 1
+        for index, part in enumerate(expr.parts[1:], 1):
+            if (type(part) is Str and not previous_text and _PATH_TEXT.match(part.value)
+                    and not (index == last and part.value.endswith("/"))):
+                out.append(part.value)
+                previous_text = True
+            else:
+                out.append("${" + self.expr(part, _FUNCTION) + "}")
+                previous_text = False
+        return "".join(out)
+
+    def _searchpath(self, expr: SearchPath) -> str:
+        return f"<{expr.name}>"
+
+    def _var(self, expr: Var) -> str:
+        return expr.name
+
+    def _curpos(self, expr: CurPos) -> str:
+        return "__curPos"
+
+    def _list(self, expr: List) -> str:
+        if not expr.items:
+            return "[ ]"
+        return "[ " + " ".join(self.expr(item, _SELECT) for item in expr.items) + " ]"
+
+    # -------------------------------------------------------------------- sets and keys
+
+    def _key(self, key: AttrKey) -> str:
+        if type(key) is str:
+            return attribute_name(key)
+        if type(key) is Interpolation:
+            return self._interpolation(key)
+        return "${" + self.expr(key, _FUNCTION) + "}"  # type: ignore[arg-type]
+
+    def _path_keys(self, path: tuple[AttrKey, ...]) -> str:
+        return ".".join(self._key(key) for key in path)
+
+    def _bindings(self, bindings: Bindings) -> str:
+        out: list[str] = []
+        attrs = bindings.attrs
+        index = 0
+        while index < len(attrs):
+            binding = attrs[index]
+            if binding.kind is BindingKind.PLAIN:
+                out.append(f"{attribute_name(binding.name)} = "
+                           f"{self.expr(binding.value, _FUNCTION)};")
+            elif binding.kind is BindingKind.INHERIT:
+                out.append(f"inherit {attribute_name(binding.name)};")
+            else:
+                source = _source_index(binding.value)
+                names = [attribute_name(binding.name)]
+                while (index + 1 < len(attrs) and attrs[index + 1].kind is BindingKind.INHERIT_FROM
+                       and _source_index(attrs[index + 1].value) == source):
+                    index += 1
+                    names.append(attribute_name(attrs[index].name))
+                subject = self.expr(bindings.inherit_sources[source], _FUNCTION)
+                out.append(f"inherit ({subject}) {' '.join(names)};")
+            index += 1
+        for dynamic in bindings.dynamic:
+            out.append(f"{self._key(dynamic.key)} = {self.expr(dynamic.value, _FUNCTION)};")
+        return " ".join(out)
+
+    def _attrset(self, expr: AttrSet) -> str:
+        body = self._bindings(expr.bindings)
+        text = "{ " + body + " }" if body else "{ }"
+        return "rec " + text if expr.recursive else text
+
+    def _select(self, expr: Select) -> str:
+        subject = expr.subject
+        if type(subject) in (Var, CurPos, AttrSet, List, Str, Interpolation, SearchPath):
+            text = self._bare(subject)
+        else:
+            text = f"({self._bare(subject)})"
+        text += "." + self._path_keys(expr.path)
+        if expr.default is not None:
+            text += " or " + self.expr(expr.default, _SELECT)
+        return text
+
+    def _hasattr(self, expr: HasAttr) -> str:
+        return f"{self.expr(expr.subject, _HAS)} ? {self._path_keys(expr.path)}"
+
+    # ------------------------------------------------------------------------ operators
+
+    def _apply(self, expr: Apply) -> str:
+        func = expr.func
+        arg = expr.arg
+        if type(arg) is Var and arg.name == "or":
+            simple = _level(func) == _SIMPLE and type(func) not in (Int, Float, Path,
+                                                                      PathInterpolation)
+            return (self._bare(func) if simple else f"({self._bare(func)})") + " or"
+        return f"{self.expr(func, _APP)} {self.expr(arg, _SELECT)}"
+
+    def _binop(self, expr: BinOp) -> str:
+        level, assoc = _BINARY[expr.op]
+        left = self.expr(expr.left, level if assoc == "left" else level + 1)
+        right = self.expr(expr.right, level if assoc == "right" else level + 1)
+        return f"{left} {expr.op.value} {right}"
+
+    def _not(self, expr: Not) -> str:
+        return "!" + self.expr(expr.operand, _NOT)
+
+    def _negate(self, expr: Negate) -> str:
+        operand = self.expr(expr.operand, _NEG)
+        # `-/a` would read as one relative path
+        return ("- " if operand.startswith("/") else "-") + operand
+
+    # ------------------------------------------------------------------------ functions
+
+    def _lambda(self, expr: Lambda) -> str:
+        body = self.expr(expr.body, _FUNCTION)
+        if expr.formals is None:
+            return f"{expr.param}: {body}"
+        items = [formal.name if formal.default is None else
+                 f"{formal.name} ? {self.expr(formal.default, _FUNCTION)}"
+                 for formal in expr.formals.params]
+        if expr.formals.ellipsis:
+            items.append("...")
+        pattern = "{ " + ", ".join(items) + " }" if items else "{ }"
+        if expr.param is not None:
+            pattern = f"{expr.param}@{pattern}"
+        return f"{pattern}: {body}"
+
+    def _let(self, expr: Let) -> str:
+        return f"let {self._bindings(expr.bindings)} in {self.expr(expr.body, _FUNCTION)}"
+
+    def _with(self, expr: With) -> str:
+        return f"with {self.expr(expr.namespace, _FUNCTION)}; {self.expr(expr.body, _FUNCTION)}"
+
+    def _assert(self, expr: Assert) -> str:
+        return f"assert {self.expr(expr.cond, _FUNCTION)}; {self.expr(expr.body, _FUNCTION)}"
+
+    def _if(self, expr: If) -> str:
+        return (f"if {self.expr(expr.cond, _FUNCTION)} then {self.expr(expr.then, _FUNCTION)} "
+                f"else {self.expr(expr.else_, _FUNCTION)}")
+
+    def _inheritsource(self, expr: InheritSource) -> str:
+        raise ValueError("InheritSource outside an `inherit (…)` binding cannot be printed")
+
+
+def _source_index(value: Expr) -> int:
+    assert type(value) is Select and type(value.subject) is InheritSource
+    return value.subject.index
