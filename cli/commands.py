@@ -1,2 +1,4 @@
 """Imports every subcommand module so each registers itself on the `ndx` group."""
+
+from ndx.cli import eval as _eval  # noqa: F401
 from ndx.cli import parse  # noqa: F401,E402 - `ndx parse`

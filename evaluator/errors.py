@@ -39,7 +39,11 @@ class EvalError(NdxError):
         return self
 
     def add_frame(self, description: str, span: Span | None) -> None:
-        """Record that the error happened while evaluating `description` at `span`."""
+        """Record that the error happened while evaluating `description` at `span` (a
+        first frame pointing exactly where the error itself points adds nothing and is
+        dropped)."""
+        if not self.frames and span is not None and span is self.span:
+            return
         self.frames.append((description, span))
 
     def diagnostic(self) -> Diagnostic:

@@ -163,22 +163,37 @@ def force(value: Any) -> Any:
 class Lambda:
     """A function written in ndx.
 
-    `call(arg)` applies it to one argument (a value or a Thunk) and returns a value or
-    a Thunk (a tail call); the compiler builds `call` as a closure over the environment.
-    `formals` is None for `x: …` functions, else a tuple of (name, has_default) pairs and
-    `ellipsis`, which `builtins.functionArgs` and argument checking use.
+    `call(arg)` applies it to one argument (a value or a Thunk) and returns a value in
+    weak head normal form (callers should still accept a Thunk, as `runtime.apply`
+    does). `formals` is None for `x: …` functions, else a tuple of (name, has_default)
+    pairs and `ellipsis`, which `builtins.functionArgs` and argument checking use.
+
+    A plain-parameter function compiled by the evaluator carries `body` and `env`
+    instead of a `call` closure: applying it is `body([env, arg])`, which hot call
+    sites do inline (one Python call fewer per application).
     """
 
-    __slots__ = ("call", "name", "span", "formals", "ellipsis")
+    __slots__ = ("_call", "name", "span", "formals", "ellipsis", "body", "env")
 
-    def __init__(self, call: Callable[[Any], Any], span: Span | None, name: str | None = None,
+    def __init__(self, call: Callable[[Any], Any] | None, span: Span | None,
+                 name: str | None = None,
                  formals: tuple[tuple[str, bool], ...] | None = None,
-                 ellipsis: bool = False) -> None:
-        self.call = call
+                 ellipsis: bool = False, body: Callable[[Any], Any] | None = None,
+                 env: Any = None) -> None:
+        self._call = call
         self.span = span
         self.name = name
         self.formals = formals
         self.ellipsis = ellipsis
+        self.body = body
+        self.env = env
+
+    def call(self, arg: Any) -> Any:
+        """Apply the function to one argument."""
+        body = self.body
+        if body is not None:
+            return body([self.env, arg])
+        return self._call(arg)  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"Lambda({self.name or '<anonymous>'})"

@@ -1,0 +1,110 @@
+"""`ndx eval`: evaluate a file or expression and print the value as `nix-instantiate
+--eval` does.
+
+    ndx eval FILE | -E EXPR  [--strict] [--json] [-A attr.path]…
+             [--arg NAME EXPR]… [--argstr NAME VALUE]… [-I name=path]… [--show-trace]
+
+`run_eval` is the whole command as a function (arguments in, output text and exit status
+out) so tests can run it in-process exactly as the CLI does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from ndx.cli.main import cli
+from ndx.evaluator.context import EvalContext, parse_search_path, parse_search_path_entry
+from ndx.evaluator.errors import EvalError
+from ndx.evaluator.session import EvalRequest, eval_output, run_deep
+from ndx.lang.errors import NdxError
+
+
+@dataclass
+class EvalResult:
+    """What `ndx eval` printed and its exit status."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+def search_path_from(includes: tuple[str, ...] | list[str],
+                     environ: dict[str, str] | os._Environ[str],
+                     base_dir: str | None = None) -> list[tuple[str, str]]:
+    """`-I` entries first, then `NDX_PATH` (colon-separated, like NIX_PATH); relative
+    directories are taken relative to `base_dir` (the working directory)."""
+    entries = [parse_search_path_entry(item) for item in includes]
+    entries.extend(parse_search_path(environ.get("NDX_PATH", "")))
+    base = base_dir or os.getcwd()
+    return [(prefix, path if "://" in path else os.path.join(base, path))
+            for prefix, path in entries]
+
+
+def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
+             json: bool = False, attr_paths: tuple[str, ...] = (),
+             args: tuple[tuple[str, str], ...] = (), argstrs: tuple[tuple[str, str], ...] = (),
+             includes: tuple[str, ...] = (), show_trace: bool = False,
+             store: Any = None, base_dir: str | None = None) -> EvalResult:
+    """Run `ndx eval` and return what it prints; never raises for a user's error."""
+    if (file is None) == (expression is None):
+        return EvalResult("", "error: give either a FILE or -E EXPR\n", 1)
+    auto_args = [(name, "expr", text) for name, text in args]
+    auto_args += [(name, "str", text) for name, text in argstrs]
+    request = EvalRequest(file=os.path.abspath(file) if file is not None else None,
+                          expression=expression, attr_paths=attr_paths,
+                          auto_args=auto_args, strict=strict, json=json,
+                          base_dir=base_dir)
+    try:
+        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ,
+                                                            base_dir))
+        output = run_deep(eval_output, ctx, request)
+    except NdxError as error:
+        if isinstance(error, EvalError):
+            error.show_trace = show_trace
+        return EvalResult("", error.render() + "\n", 1)
+    return EvalResult(output, "", 0)
+
+
+@cli.command("eval")
+@click.argument("file", required=False, type=click.Path(dir_okay=True))
+@click.option("-E", "--expr", "expression", metavar="EXPR",
+              help="Evaluate this expression instead of a file.")
+@click.option("--strict", is_flag=True, help="Evaluate the result completely.")
+@click.option("--json", "json_", is_flag=True, help="Print the result as JSON.")
+@click.option("-A", "--attr", "attr_paths", multiple=True, metavar="PATH",
+              help="Select an attribute (a.b.c) of the result.")
+@click.option("--arg", "args", nargs=2, multiple=True, metavar="NAME EXPR",
+              help="Pass NAME = EXPR to a top-level function.")
+@click.option("--argstr", "argstrs", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="Pass NAME = \"VALUE\" to a top-level function.")
+@click.option("-I", "includes", multiple=True, metavar="NAME=PATH",
+              help="Add a search path entry for <NAME> lookups.")
+@click.option("--show-trace", is_flag=True, help="Show the full evaluation trace of errors.")
+def eval_command(file: str | None, expression: str | None, strict: bool, json_: bool,
+                 attr_paths: tuple[str, ...], args: tuple[tuple[str, str], ...],
+                 argstrs: tuple[tuple[str, str], ...], includes: tuple[str, ...],
+                 show_trace: bool) -> None:
+    """Evaluate FILE (or -E EXPR) and print the value like `nix-instantiate --eval`."""
+    result = run_eval(file, expression, strict=strict, json=json_, attr_paths=attr_paths,
+                      args=args, argstrs=argstrs, includes=includes, show_trace=show_trace)
+    if result.stdout:
+        click.echo(result.stdout, nl=False)
+    if result.stderr:
+        click.echo(result.stderr, nl=False, err=True)
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def run_argv(argv: list[str], **overrides: Any) -> EvalResult:
+    """`ndx eval ARGV…` in-process: the command line parsed by the real command, then
+    `run_eval` (what the oracle tests use)."""
+    ctx = eval_command.make_context("eval", list(argv))
+    params = dict(ctx.params)
+    return run_eval(params["file"], params["expression"], strict=params["strict"],
+                    json=params["json_"], attr_paths=params["attr_paths"],
+                    args=params["args"], argstrs=params["argstrs"],
+                    includes=params["includes"], show_trace=params["show_trace"],
+                    **overrides)

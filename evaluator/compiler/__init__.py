@@ -1,0 +1,1 @@
+"""The compiler: AST → closures over run-time environments (see `compiler.py`)."""

@@ -1,0 +1,123 @@
+"""One evaluation's compiled world: the builtins, the base scope, and the loaded files.
+
+`Program` parses and compiles source text against the base scope (the builtins, which
+compile to constants), evaluates files once each (`import`), and keeps parsed ASTs in a
+process-wide cache keyed by file identity, so re-importing a library in another
+evaluation context skips the parser.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..builtins import registry
+from ..errors import EvalError
+from ..values import Thunk
+from .compiler import Compiler
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from ndx.lang.ast import Expr
+
+    from ..context import EvalContext
+
+# (path, mtime_ns, size) → parsed AST, shared by every context (ASTs are immutable).
+_PARSED: dict[tuple[str, int, int], Expr] = {}
+
+
+def parse_text(text: str, name: str, base_dir: str) -> Expr:
+    """Parse expression text (parse errors are `ndx.lang.errors.ParseError`)."""
+    from ndx.lang import parse
+
+    return parse(text, name, base_dir)
+
+
+def parse_file(path: str) -> Expr:
+    """Parse the file at `path`, through the process-wide cache."""
+    try:
+        info = os.stat(path)
+        key = (path, info.st_mtime_ns, info.st_size)
+    except OSError as exc:
+        raise EvalError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    expr = parse_text(text, path, os.path.dirname(path))
+    _PARSED[key] = expr
+    return expr
+
+
+def resolve_expr_path(path: str) -> str:
+    """The file `import path` reads: a directory means its `default.ndx`, else its
+    `default.nix`."""
+    if os.path.isdir(path):
+        for name in ("default.ndx", "default.nix"):
+            candidate = os.path.join(path, name)
+            if os.path.exists(candidate):
+                return candidate
+        return os.path.join(path, "default.ndx")
+    return path
+
+
+class Program:
+    """Builtins, base scope and file cache of one `EvalContext`."""
+
+    def __init__(self, ctx: EvalContext) -> None:
+        from .. import builtins as _all_builtins  # noqa: F401 - fills the registry
+
+        self.ctx = ctx
+        table = registry.instantiate(ctx)
+        table["builtins"] = table
+        base: dict[str, Any] = {}
+        for name, spec in registry.REGISTRY.items():
+            base[name if spec.global_ else f"__{name}"] = table[name]
+        base["builtins"] = table
+        self.builtins = table
+        self.base = base
+        self.base_scope = Scope.base(base)
+        self.compiler = Compiler(ctx)
+
+    def compile(self, expr: Expr, scope: Scope | None = None) -> Any:
+        """Compile an expression against the base scope (or `scope`)."""
+        return self.compiler.compile(expr, scope or self.base_scope)
+
+    def evaluate_text(self, text: str, name: str, base_dir: str) -> Any:
+        """Parse, compile and evaluate text to weak head normal form."""
+        expr = parse_text(text, name, base_dir)
+        return self.evaluate_expr(expr)
+
+    def evaluate_expr(self, expr: Expr, scope: Scope | None = None,
+                      env: Any = None) -> Any:
+        """Compile and evaluate an already parsed expression."""
+        value = self.compile(expr, scope)(env)
+        return value.force() if type(value) is Thunk else value
+
+    def import_file(self, path: str) -> Any:
+        """The value of the file at `path`, evaluated once per context. A file that
+        imports itself while being evaluated is infinite recursion."""
+        path = resolve_expr_path(path)
+        cache = self.ctx.import_cache
+        thunk = cache.get(path)
+        if thunk is None:
+            thunk = Thunk(self._evaluate_file, path)
+            cache[path] = thunk
+        return thunk.force()
+
+    def _evaluate_file(self, path: str) -> Any:
+        return self.evaluate_expr(parse_file(path))
+
+    def scoped_import(self, scope_attrs: dict[str, Any], path: str) -> Any:
+        """`scopedImport attrs path`: the file evaluated with `attrs` as an extra
+        lexical scope outside it (shadowing builtins); not cached."""
+        path = resolve_expr_path(path)
+        names = list(scope_attrs)
+        scope = self.base_scope.child(names)
+        env = [None, *(scope_attrs[n] for n in names)]
+        return self.evaluate_expr(parse_file(path), scope, env)

@@ -1,0 +1,167 @@
+"""Specialised closures for the hottest node shapes, generated from source templates.
+
+An operator or a call whose operands are literals or variables should not pay a Python
+call per operand. For each shape — which operator, and for each operand whether it is a
+constant, a variable slot (depth, index), or general code — we generate the closure's
+source once (cached by shape), with the variable reads and Thunk checks inlined:
+
+    n - 1      →  def binop(env):
+                      a = env[1]
+                      if type(a) is Thunk: a = a.value if a.code is None else a.force()
+                      b = R
+                      if type(a) is int and type(b) is int: …
+
+Generated code is only ever straight-line code over one node, so Python's compiler
+limits (nesting depth) can never bite, however deep the program is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..coerce import type_error
+from ..equality import equal_forced
+from ..errors import EvalError
+from ..operators import INT_MAX, INT_MIN, add, div, less_than, mul, sub, wrap_int
+from ..runtime import apply
+from ..values import Lambda, Thunk
+from .functions import call_failed
+
+Operand = tuple[Any, ...]
+"""("const", value) | ("slot", depth, index) | ("code", code)."""
+
+_GLOBALS = {
+    "Thunk": Thunk, "Lambda": Lambda, "EvalError": EvalError, "INT_MIN": INT_MIN,
+    "INT_MAX": INT_MAX, "wrap_int": wrap_int, "add": add, "sub": sub, "mul": mul,
+    "div": div, "less_than": less_than, "equal_forced": equal_forced, "apply": apply,
+    "call_failed": call_failed, "type_error": type_error,
+}
+
+_CACHE: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _shape(operand: Operand) -> tuple[Any, ...]:
+    # The depth of a slot shapes the code; its index is a closure variable (so a
+    # program with thousands of variables still needs only a handful of templates).
+    if operand[0] == "slot":
+        return operand[:2]
+    return (operand[0],)
+
+
+def _load(var: str, operand: Operand, name: str) -> list[str]:
+    kind = operand[0]
+    if kind == "const":
+        return [f"{var} = {name}"]
+    if kind == "slot":
+        path = "env" + "[0]" * operand[1] + f"[{name}]"
+        return [f"{var} = {path}",
+                f"if type({var}) is Thunk: {var} = {var}.value if {var}.code is None "
+                f"else {var}.force()"]
+    return [f"{var} = {name}(env)"]
+
+
+def _payload(operand: Operand) -> Any:
+    return operand[2] if operand[0] == "slot" else operand[1]
+
+
+def _build(key: tuple[Any, ...], params: str, lines: list[str]) -> Callable[..., Any]:
+    factory = _CACHE.get(key)
+    if factory is None:
+        body = "\n".join("        " + line for line in lines)
+        source = f"def make({params}):\n    def node(env):\n{body}\n    return node\n"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<ndx template {key[0]}>", "exec"), dict(_GLOBALS), namespace)
+        factory = namespace["make"]
+        _CACHE[key] = factory
+    return factory
+
+
+_ARITH = {
+    "+": ("a + b", "add(a, b, ctx)"),
+    "-": ("a - b", "sub(a, b)"),
+    "*": ("a * b", "mul(a, b)"),
+}
+_COMPARE = {"<": ("a", "b", False), ">": ("b", "a", False), "<=": ("b", "a", True),
+            ">=": ("a", "b", True)}
+
+
+def binop(op: str, left: Operand, right: Operand, span: Any, ctx: Any) -> Callable[..., Any]:
+    """A closure for `left op right` (op among + - * / < > <= >= == !=)."""
+    key = ("binop", op, _shape(left), _shape(right))
+    lines = _load("a", left, "L") + _load("b", right, "R")
+    if op in _ARITH:
+        fast, slow = _ARITH[op]
+        lines += [
+            "if type(a) is int and type(b) is int:",
+            f"    r = {fast}",
+            "    if INT_MIN <= r <= INT_MAX: return r",
+            "    return wrap_int(r)",
+            "try:",
+            f"    return {slow}",
+            "except EvalError as error:",
+            "    raise error.at(span)",
+        ]
+    elif op == "/":
+        lines += ["try:", "    return div(a, b)", "except EvalError as error:",
+                  "    raise error.at(span)"]
+    elif op in _COMPARE:
+        x, y, negate = _COMPARE[op]
+        neg = "not " if negate else ""
+        lines += [
+            "if type(a) is int and type(b) is int:",
+            f"    return {neg}({x} < {y})",
+            "try:",
+            f"    return {neg}less_than({x}, {y})",
+            "except EvalError as error:",
+            "    raise error.at(span)",
+        ]
+    elif op in ("==", "!="):
+        neg = "not " if op == "!=" else ""
+        lines += [
+            "t = type(a)",
+            "if t is type(b) and (t is int or t is str):",
+            f"    return {neg}(a == b)",
+            f"return {neg}equal_forced(a, b)",
+        ]
+    else:
+        raise AssertionError(f"no template for operator {op}")
+    factory = _build(key, "L, R, span, ctx", lines)
+    return factory(_payload(left), _payload(right), span, ctx)  # type: ignore[no-any-return]
+
+
+def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any]:
+    """A closure for `function arg`. `arg` is ("const", v), ("slot", d, i) (passed
+    unforced), ("thunk", code, span) or ("make", maker)."""
+    key = ("apply", _shape(function), _arg_shape(arg))
+    lines = _load("f", function, "F")
+    kind = arg[0]
+    if kind == "const":
+        lines.append("a = A")
+    elif kind == "slot":
+        lines.append("a = env" + "[0]" * arg[1] + "[A]")
+    elif kind == "thunk":
+        lines.append("a = Thunk(A, env, ASPAN)")
+    else:
+        lines.append("a = A(env)")
+    lines += [
+        "try:",
+        "    if type(f) is Lambda:",
+        "        body = f.body",
+        "        if body is not None:",
+        "            return body([f.env, a])",
+        "        return f._call(a)",
+        "    return apply(f, a)",
+        "except EvalError as error:",
+        "    raise call_failed(error, f, span)",
+    ]
+    factory = _build(key, "F, A, ASPAN, span", lines)
+    payload = arg[2] if kind == "slot" else arg[1]
+    aspan = arg[2] if kind == "thunk" else None
+    return factory(_payload(function), payload, aspan, span)  # type: ignore[no-any-return]
+
+
+def _arg_shape(arg: tuple[Any, ...]) -> tuple[Any, ...]:
+    if arg[0] == "slot":
+        return arg[:2]
+    return (arg[0],)

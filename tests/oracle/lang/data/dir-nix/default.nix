@@ -1,0 +1,1 @@
+{ fromDirectory = "default.nix"; }

@@ -1,0 +1,69 @@
+"""The differential oracle: every case must print exactly what Nix 2.8 prints.
+
+Each case is one file, `tests/oracle/<area>/<name>.ndx`, an expression. Optional first
+lines:
+
+    # flags: --json -A x      extra flags both tools accept (added to `--eval --strict`)
+    # oracle: skip <reason>   a case whose output depends on Nix's store paths
+
+The case runs through `nix-instantiate --eval --strict` (live) and through `ndx eval
+--strict` (in-process, via `ndx.cli.eval.run_argv`, the function the CLI runs); stdout
+and the exit status (0 or 1) must be identical. Helper files the cases import live in
+`<area>/data/`, which is not collected.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ndx.cli.eval import run_argv
+
+ORACLE_DIR = Path(__file__).parent
+CASES = sorted(ORACLE_DIR.glob("*/*.ndx"))
+
+
+def read_header(path: Path) -> tuple[list[str], str | None]:
+    """The extra flags and the skip reason declared at the top of a case."""
+    flags: list[str] = []
+    skip: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        body = line[1:].strip()
+        if body.startswith("flags:"):
+            flags = shlex.split(body[len("flags:"):])
+        elif body.startswith("oracle: skip"):
+            skip = body[len("oracle: skip"):].strip() or "declared skip"
+    return flags, skip
+
+
+def run_nix(path: Path, flags: list[str], env: dict[str, str]) -> tuple[str, int]:
+    proc = subprocess.run(
+        ["nix-instantiate", "--eval", "--strict", *flags, str(path)],
+        capture_output=True, text=True, env=env, cwd=path.parent, timeout=120)
+    return proc.stdout, 0 if proc.returncode == 0 else 1
+
+
+def run_ndx(path: Path, flags: list[str]) -> tuple[str, int, str]:
+    result = run_argv(["--strict", *flags, str(path)], base_dir=str(path.parent))
+    return result.stdout, result.exit_code, result.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+def test_case_matches_nix(case: Path, nix_environment: dict[str, str]) -> None:
+    flags, skip = read_header(case)
+    if skip is not None:
+        pytest.skip(skip)
+    nix_out, nix_status = run_nix(case, flags, nix_environment)
+    ndx_out, ndx_status, ndx_err = run_ndx(case, flags)
+    assert (ndx_out, ndx_status) == (nix_out, nix_status), (
+        f"ndx differs from Nix for {case.name}\n--- ndx stderr:\n{ndx_err}")
+
+
+def test_the_corpus_is_large() -> None:
+    """The corpus is the specification: it must stay broad."""
+    assert len([c for c in CASES if c.parent.name == "lang"]) >= 300
