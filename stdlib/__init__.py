@@ -1,2 +1,8 @@
 """ndx.stdlib — what programs call beyond the core: the store, builds, fetchers, the image
-writer, the registry client, and the library written in ndx itself."""
+writer, the registry client, and the library written in ndx itself.
+
+Importing it registers the builtins that live here (the fetchers) in the evaluator's
+builtin table, so any evaluation that can reach a store also has them.
+"""
+
+from .fetch import primops as _fetch_primops  # noqa: F401 - registers fetch builtins
