@@ -1,4 +1,5 @@
 """Imports every subcommand module so each registers itself on the `ndx` group."""
 
 from ndx.cli import eval as _eval  # noqa: F401
+from ndx.cli import image  # noqa: F401,E402  (`ndx image …`)
 from ndx.cli import parse  # noqa: F401,E402 - `ndx parse`

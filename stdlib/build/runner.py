@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from ndx.evaluator.io import FixedOutput
@@ -168,12 +169,22 @@ def _build_in(store: DiskStore, drv_path: str, drv: StoreDerivation, options: Bu
                     remove_tree(path)
 
 
+def builtin_builders() -> dict[str, Callable[..., None]]:
+    """The builders the engine runs itself, by name. Each is called as
+    `fn(store, drv_path, drv, out, log, fetched, check_cancel)` and writes output `out`."""
+    from ndx.stdlib.fetch.builtin import builtin_fetchurl
+    from ndx.stdlib.image.builtin import BUILDER as IMAGE_BUILDER, builtin_build_image
+
+    return {"builtin:fetchurl": builtin_fetchurl, IMAGE_BUILDER: builtin_build_image}
+
+
 def _run_builtin(store: DiskStore, drv_path: str, drv: StoreDerivation,
                  results: dict[str, str], reporter: Reporter, cancel: Cancellation) -> None:
-    if drv.builder != "builtin:fetchurl":
+    builders = builtin_builders()
+    if drv.builder not in builders:
         raise BuildError(f"'{drv_path}' asks for the unknown builder '{drv.builder}' "
-                         "(the built-in builders are: builtin:fetchurl)", drv_path)
-    from ndx.stdlib.fetch.builtin import builtin_fetchurl
+                         f"(the built-in builders are: {', '.join(sorted(builders))})",
+                         drv_path)
 
     with open(store.log_file(drv_path), "w") as log:
         def say(line: str) -> None:
@@ -181,8 +192,8 @@ def _run_builtin(store: DiskStore, drv_path: str, drv: StoreDerivation,
             log.flush()
             reporter.log_line(drv.name, line)
 
-        builtin_fetchurl(store, drv_path, drv, results["out"], say, reporter.fetched,
-                         cancel.check)
+        builders[drv.builder](store, drv_path, drv, results["out"], say, reporter.fetched,
+                              cancel.check)
 
 
 def _run_builder(store: DiskStore, drv_path: str, drv: StoreDerivation,

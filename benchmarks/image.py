@@ -1,0 +1,183 @@
+"""Benchmark: buildImage against its lower bound and against `docker build`.
+
+Builds an image whose closure is about 200 MB in about 10,000 files (real files copied
+from this machine's /usr into a store-like tree) and, in the same run and over the same
+files, measures:
+
+* the lower bound of any image writer: `tar -c | gzip -1 | sha256sum`
+  (and `tar -c | zstd -1 | sha256sum` for the zstd case);
+* `docker build` of `FROM scratch` + `COPY` with the same content, on a private dockerd;
+* a no-op rebuild: building the same image again when its output already exists
+  (through the store's builder when ndx's store is available, which finds the output
+  valid and does nothing).
+
+It prints each time (best of --runs) and the ratios ndx/lower-bound and ndx/docker-build.
+Run: `.venv/bin/python benchmarks/image.py` (root, or a user allowed to run dockerd).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ndx.stdlib.image.build import ImageSpec, StoreView, build_image  # noqa: E402
+
+#: Host trees the benchmark's files are taken from, in this order.
+SOURCES = ("/usr/lib", "/usr/share", "/usr/bin", "/usr/libexec", "/usr/sbin")
+#: Files up to this size count as "small"; the rest fill up the bytes.
+SMALL = 64 * 1024
+STORE_NAME = "0123456789abcdfghijklmnpqrsvwxyz-bench-closure"
+
+
+def pick_files(count: int, total: int) -> list[tuple[str, int]]:
+    """About `count` regular files from the host summing to about `total` bytes, chosen
+    deterministically (sorted walk): mostly small files, then large ones to fill up."""
+    small: list[tuple[str, int]] = []
+    large: list[tuple[str, int]] = []
+    for source in SOURCES:
+        for directory, dirs, files in os.walk(source):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                try:
+                    if os.path.islink(path) or not os.path.isfile(path):
+                        continue
+                    size = os.path.getsize(path)
+                    with open(path, "rb"):
+                        pass
+                except OSError:
+                    continue
+                (small if size <= SMALL else large).append((path, size))
+    chosen = small[: int(count * 0.97)]
+    size = sum(s for _, s in chosen)
+    for path, s in large:
+        if len(chosen) >= count or size >= total:
+            break
+        if s <= 32 << 20 and size + s <= total * 1.02:
+            chosen.append((path, s))
+            size += s
+    return chosen
+
+
+def make_store(work: Path, files: list[tuple[str, int]]) -> tuple[StoreView, str]:
+    store = work / "store"
+    top = store / STORE_NAME
+    for path, _ in files:
+        target = top / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return StoreView(str(store)), f"/ndx/store/{STORE_NAME}"
+
+
+def best(runs: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def shell(cmd: str, cwd: Path) -> None:
+    subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def docker_build_time(work: Path, store: StoreView, runs: int) -> float:
+    from tests.engines import start_dockerd
+
+    context = work / "context"
+    source = Path(store.real_dir) / STORE_NAME
+    for directory, _, names in os.walk(source):
+        rel = Path(directory).relative_to(store.real_dir)
+        (context / "ndx" / "store" / rel).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.link(os.path.join(directory, name), context / "ndx" / "store" / rel / name)
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY ndx /ndx\n")
+    engine = start_dockerd(base=str(work))
+    try:
+        env = {**engine.env(), "DOCKER_BUILDKIT": "0"}
+
+        def build() -> None:
+            subprocess.run(["docker", "build", "--no-cache", "-q", "-t", "bench:1", "."],
+                           cwd=context, env=env, check=True, capture_output=True)
+            subprocess.run(["docker", "rmi", "-f", "bench:1"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+
+        return best(runs, build)
+    finally:
+        engine.stop()
+
+
+def noop_rebuild_time(work: Path, store: StoreView, path: str, runs: int) -> tuple[float, str]:
+    """The time to "rebuild" an image whose output exists. With ndx's store this goes
+    through the store's builder (the output is valid, nothing runs); without it, the
+    figure is not available and is reported as such."""
+    try:
+        from ndx.stdlib.image.builtin import noop_rebuild_probe
+    except ImportError:
+        return float("nan"), "store integration not available"
+    return noop_rebuild_probe(work, store, path, runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-docker", action="store_true", help="skip the docker build figure")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="ndx-bench-image-"))
+    try:
+        files = pick_files(args.files, args.mb << 20)
+        store, path = make_store(work, files)
+        total = sum(s for _, s in files)
+        print(f"closure: {len(files)} files, {total / 2**20:.0f} MiB "
+              f"({os.cpu_count()} CPUs)")
+        shell(f"tar -c {STORE_NAME} > /dev/null", Path(store.real_dir))  # warm the cache
+
+        results: dict[str, float] = {}
+        for compressor, tool in (("gz", "gzip -1"), ("zstd", "zstd -1 -q -c")):
+            out = work / f"image-{compressor}.tar"
+            spec = ImageSpec(name="bench", tag="1", closure=[path], compressor=compressor,
+                             config={"Cmd": ["/bin/true"]})
+            results[f"ndx {compressor}"] = best(
+                args.runs, lambda s=spec, o=out: build_image(s, store, str(o)))
+            results[f"lower bound {compressor}"] = best(
+                args.runs, lambda t=tool: shell(f"tar -c {STORE_NAME} | {t} | sha256sum",
+                                                Path(store.real_dir)))
+            print(f"  image ({compressor}): {out.stat().st_size / 2**20:.1f} MiB")
+        if not args.no_docker:
+            results["docker build"] = docker_build_time(work, store, args.runs)
+        noop, note = noop_rebuild_time(work, store, path, args.runs)
+        results["no-op rebuild"] = noop
+
+        print()
+        for name, seconds in results.items():
+            print(f"{name:<20} {seconds:8.3f} s")
+        print()
+        for compressor in ("gz", "zstd"):
+            ratio = results[f"ndx {compressor}"] / results[f"lower bound {compressor}"]
+            print(f"ndx/lower-bound ({compressor}):".ljust(27) + f"{ratio:5.2f}x   (target <= 1.5x)")
+        if "docker build" in results:
+            ratio = results["ndx gz"] / results["docker build"]
+            print("ndx/docker-build (gz):".ljust(27) + f"{ratio:5.2f}x   (target < 1x)")
+        print("no-op rebuild:".ljust(27) + f"{noop:5.3f} s   (target < 0.5 s)"
+              + (f"   [{note}]" if note else ""))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""`build_image`: store paths in, a docker-archive out — no engine, no base image unless
+asked, nothing but the runtime closure of what goes in.
+
+The input (`ImageSpec`) is plain data, so this works with any store: the caller names
+the logical store paths of the runtime closure, the copyToRoot paths, the scripts and
+the config, and says how logical paths map to bytes on this machine (`StoreView`).
+The builtin builder `builtin:buildImage` fills it in from the store database.
+
+The image is the base's layers (with `fromImage`) plus one new layer holding:
+the closure at `/ndx/store/…`, the copyToRoot links, what `extraCommands` made and what
+`runAsRoot` changed, and `users` written into `/etc/passwd` and `/etc/group`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .archive import (BlobFiles, Image, ImageArchive, Layer, canonical_json,
+                      normalize_repo_tag, write_docker_archive)
+from .config import (check_architecture, check_config, created_epoch, host_architecture,
+                     merge_config, resolve_created)
+from .errors import ImageError, did_you_mean
+from .layer import COMPRESSORS, Entry, LayerContents, write_layer
+from .rootfs import extend_closure, link_contents
+from .users import lines_from_layers, lines_from_root, parse_users, write_user_db
+
+#: What the history entry of the new layer says made it.
+CREATED_BY = "ndx buildImage"
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """Where the store's bytes are: `store_dir` is the logical directory every store path
+    starts with (`/ndx/store`), `real_dir` where that directory is on this machine."""
+
+    real_dir: str
+    store_dir: str = "/ndx/store"
+
+    def real(self, path: str) -> str:
+        """The host path of logical store path `path` (or of a file inside one)."""
+        if path == self.store_dir or path.startswith(self.store_dir + "/"):
+            return self.real_dir + path[len(self.store_dir):]
+        raise ImageError(f"{path} is not in the store ({self.store_dir})")
+
+    def check(self, path: str, what: str) -> str:
+        """`path` if it is an existing top-level store path, else a clear error."""
+        rest = path[len(self.store_dir) + 1:] if path.startswith(self.store_dir + "/") else ""
+        if not rest or "/" in rest:
+            raise ImageError(f"{what}: {path!r} is not a store path "
+                             f"({self.store_dir}/<hash>-<name>)")
+        if not os.path.lexists(self.real(path)):
+            raise ImageError(f"{what}: {path} does not exist in the store "
+                             f"(looked in {self.real(path)})")
+        return path
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """Everything `build_image` needs, with Nix's argument names in snake case.
+
+    `closure` is the runtime closure of everything the image holds (copyToRoot, the
+    config's references, what runAsRoot's output refers to): exactly these store paths
+    go into the layer. `script_paths` are store paths the scripts may use at build time
+    without them going into the image. With `reference_graph` (store path → its
+    references, covering the script paths), what the root tree refers to after the
+    scripts ran — a link, a config file naming a store path — joins the closure."""
+
+    name: str
+    tag: str | None = None
+    closure: Sequence[str] = ()
+    copy_to_root: Sequence[str] = ()
+    keep_contents_dirlinks: bool = False
+    run_as_root: str | None = None
+    extra_commands: str | None = None
+    config: Mapping[str, Any] | None = None
+    architecture: str | None = None
+    created: str | None = None
+    uid: int = 0
+    gid: int = 0
+    compressor: str = "gz"
+    compression_level: int | None = None
+    from_image: str | None = None
+    from_image_name: str | None = None
+    from_image_tag: str | None = None
+    users: Sequence[Mapping[str, Any]] = ()
+    script_paths: Sequence[str] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    reference_graph: Mapping[str, Sequence[str]] | None = None
+
+
+def default_tag(spec: ImageSpec) -> str:
+    """A tag derived from everything that makes the image (used when no tag is given and
+    no output hash is known): equal inputs, equal tag."""
+    fields = {k: v for k, v in asdict(spec).items() if k != "tag"}
+    return hashlib.sha256(canonical_json(fields)).hexdigest()[:32]
+
+
+def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
+                workdir: str | None = None) -> Image:
+    """Build the image described by `spec` and write it as a docker-archive (also an OCI
+    layout) to `out_path`. Returns the image written."""
+    compression = _compression(spec.compressor)
+    config = check_config(spec.config)
+    created = resolve_created(spec.created)
+    architecture = check_architecture(spec.architecture) if spec.architecture \
+        else host_architecture()
+    repo_tag = normalize_repo_tag(spec.name, spec.tag or default_tag(spec))
+    users = parse_users(spec.users)
+    for path in spec.closure:
+        store.check(path, "the image closure")
+    for path in spec.copy_to_root:
+        store.check(path, "copyToRoot")
+    missing = sorted(set(spec.copy_to_root) - set(spec.closure))
+    if missing:
+        raise ImageError(f"copyToRoot path {missing[0]} is not in the image closure "
+                         "(the closure must include every copyToRoot path)")
+
+    base = base_archive = None
+    if spec.from_image:
+        base_archive = ImageArchive(spec.from_image)
+        base = base_archive.image(_base_name(spec))
+    tmp = tempfile.mkdtemp(prefix="ndx-image-", dir=workdir)
+    try:
+        root = os.path.join(tmp, "root")
+        os.mkdir(root, 0o755)
+        staged = link_contents(root, spec.copy_to_root, store.real,
+                               keep_dirlinks=spec.keep_contents_dirlinks)
+        user_entries = write_user_db(root, users, _user_db_source(root, store, base_archive,
+                                                                   base)) if users else []
+        staged += [e.path for e in user_entries if os.path.lexists(os.path.join(root, e.path))]
+        env = {"SOURCE_DATE_EPOCH": str(max(created_epoch(created), 0)), **spec.env}
+        if spec.extra_commands:
+            _run_extra_commands(spec.extra_commands, root, env)
+            staged = _all_paths(root)
+        blob = os.path.join(tmp, "layer")
+        with open(blob, "wb") as out:
+            if spec.run_as_root:
+                layer = _layer_as_root(spec, store, root, staged, base_archive, base, out,
+                                       compression, env)
+            else:
+                contents = LayerContents()
+                contents.add_tree(root, "", owner=(spec.uid, spec.gid))
+                closure = extend_closure(root, spec.closure, spec.reference_graph)
+                _add_closure(contents, closure, spec, store)
+                for entry in user_entries:
+                    contents.add(entry)
+                layer = write_layer(out, contents.entries(), compression=compression,
+                                    level=spec.compression_level)
+        image = _compose(spec, base, layer, config, created, architecture, repo_tag)
+        blobs = BlobFiles({layer.digest: blob}, fallback=base_archive)
+        partial = out_path + ".partial"
+        with open(partial, "wb") as out:
+            write_docker_archive(out, [image], blobs, oci=True)
+        os.replace(partial, out_path)
+        return image
+    finally:
+        if base_archive is not None:
+            base_archive.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _user_db_source(root: str, store: StoreView, archive: ImageArchive | None,
+                    base: Image | None) -> Any:
+    """Where the image's existing /etc/passwd and /etc/group are: copyToRoot first, then
+    the base image."""
+    from_root = lines_from_root(root, store.real)
+    openers = [lambda la=la: archive.open_layer(la) for la in base.layers] \
+        if archive is not None and base is not None else []
+    from_base = lines_from_layers(openers)
+    return lambda rel: from_root(rel) or from_base(rel)
+
+
+def _compression(compressor: str) -> str | None:
+    if compressor not in COMPRESSORS:
+        raise ImageError(f"unknown compressor {compressor!r}"
+                         f"{did_you_mean(compressor, COMPRESSORS)}; use \"gz\", \"zstd\" or "
+                         "\"none\"")
+    return COMPRESSORS[compressor]
+
+
+def _base_name(spec: ImageSpec) -> str | None:
+    if spec.from_image_name is None and spec.from_image_tag is None:
+        return None
+    if spec.from_image_name is None:
+        raise ImageError("fromImageTag is given without fromImageName")
+    return f"{spec.from_image_name}:{spec.from_image_tag or 'latest'}"
+
+
+def _add_closure(contents: LayerContents, closure: set[str], spec: ImageSpec,
+                 store: StoreView) -> None:
+    parts = store.store_dir.strip("/").split("/")
+    for i in range(1, len(parts) + 1):
+        rel = "/".join(parts[:i])
+        if rel not in contents:
+            contents.add(Entry(rel, "dir", 0o755))
+    for path in sorted(closure):
+        contents.add_tree(store.real(path), path.strip("/"), owner=(spec.uid, spec.gid))
+
+
+def _run_extra_commands(script: str, root: str, env: Mapping[str, str]) -> None:
+    """Run extraCommands in the layer's directory, as the invoking user."""
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": root, **env}
+    proc = subprocess.run(["sh", "-e", "-c", script], cwd=root, env=full_env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        log = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        raise ImageError(f"extraCommands failed with exit code {proc.returncode}"
+                         + (f"\n--- log ---\n{log}" if log else ""))
+
+
+def _all_paths(root: str) -> list[str]:
+    paths = []
+    for directory, dirs, files in os.walk(root):
+        rel = os.path.relpath(directory, root)
+        for name in dirs + files:
+            paths.append(name if rel == "." else f"{rel}/{name}")
+    return paths
+
+
+def _layer_as_root(spec: ImageSpec, store: StoreView, root: str, staged: list[str],
+                   base_archive: ImageArchive | None, base: Image | None, out: Any,
+                   compression: str | None, env: Mapping[str, str]) -> Layer:
+    from .runasroot import RootJob, run_as_root
+
+    for path in spec.script_paths:
+        store.check(path, "runAsRoot's inputs")
+    visible = sorted(set(spec.closure) | set(spec.script_paths))
+    job = RootJob(
+        root=root, staged=sorted(staged), store=[(p, store.real(p)) for p in visible],
+        closure=sorted(set(spec.closure)), script=spec.run_as_root or "", env=dict(env),
+        uid=spec.uid, gid=spec.gid,
+        base_archive=base_archive.path if base_archive and base else None,
+        base_layers=[(la.digest, la.media_type) for la in base.layers] if base else [],
+        compression=compression, level=spec.compression_level, store_dir=store.store_dir,
+        graph={p: list(r) for p, r in (spec.reference_graph or {}).items()})
+    out.flush()
+    result = run_as_root(job, out.fileno())
+    return Layer(result["diff_id"], result["digest"], result["size"], result["media_type"])
+
+
+def _compose(spec: ImageSpec, base: Image | None, layer: Layer, config: dict[str, Any],
+             created: str, architecture: str, repo_tag: str) -> Image:
+    base_json = base.config_json if base else {}
+    section = merge_config(base_json.get("config") or {}, config)
+    history = list(base_json.get("history") or [])
+    history.append({"created": created, "created_by": CREATED_BY,
+                    "comment": f"{len(spec.closure)} store paths"})
+    layers = (base.layers if base else ()) + (layer,)
+    value = {
+        "architecture": architecture,
+        "os": "linux",
+        "created": created,
+        "config": section,
+        "rootfs": {"type": "layers", "diff_ids": [la.diff_id for la in layers]},
+        "history": history,
+    }
+    return Image(canonical_json(value), layers, (repo_tag,))

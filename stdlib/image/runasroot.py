@@ -1,0 +1,412 @@
+"""runAsRoot: run a script as root inside the image's file system, without real root and
+without a VM, and write the layer from inside the same session.
+
+Mechanism (see docs/architecture.md, "runAsRoot"): a helper process (this module, run as
+`python -m ndx.stdlib.image.runasroot`) enters a private mount namespace — and, when ndx
+is not running as root, a user namespace whose uid/gid 0…65535 are mapped by
+newuidmap/newgidmap onto the caller's uid and subordinate range, so `chown redis /data`
+works and is recorded. In it the helper:
+
+1. unpacks the base image's layers (with owners and modes) under the staged root;
+2. mounts, inside the root, the store paths read-only at `/ndx/store/<name>`, a small
+   `/dev`, and the build tools at `/.ndx-build` (a static busybox for the shell and core
+   utilities, and the host's shadow tools, run through the host's own dynamic loader so
+   they need nothing from the image);
+3. runs the script chrooted into the root, as uid 0;
+4. unmounts `/dev` and `/.ndx-build` and removes the mount points it created, then
+   writes the layer — what the script changed or created relative to the base, the
+   staged copyToRoot tree, and the store closure — to a file descriptor the caller
+   opened, with the owners and modes as the script left them (which is why it happens
+   inside the namespace: outside it, those owners are other numbers or unreadable);
+5. removes the staged root.
+
+Nothing of the tools or mount points reaches the layer: they live in mounts that are gone
+before the layer is walked, and the walk skips `/ndx/store` (the closure is added from
+the store itself).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import ImageError
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+
+#: Where the build tools are mounted inside the root during the script.
+TOOLS_DIR = ".ndx-build"
+#: Host programs made available to the script besides busybox (run via the host loader).
+HOST_TOOLS = ("groupadd", "groupdel", "groupmod", "useradd", "userdel", "usermod",
+              "gpasswd", "chpasswd", "chage", "newusers", "pwconv", "grpconv", "pwck",
+              "grpck", "passwd", "chgpasswd")
+#: Host directories bound (read-only) under /.ndx-build/host for those programs.
+HOST_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/sbin")
+#: Device nodes a script may need.
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+#: The PATH of the script: build tools first, then the image's own directories.
+SCRIPT_PATH = f"/{TOOLS_DIR}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass
+class RootJob:
+    """Everything the helper needs, passed as JSON."""
+
+    root: str                                   # the staged root (host path)
+    staged: list[str]                           # paths above the base (relative)
+    store: list[tuple[str, str]]                # (logical, physical) store paths to mount
+    closure: list[str]                          # logical paths whose trees go in the layer
+    script: str                                 # the runAsRoot script text
+    env: dict[str, str] = field(default_factory=dict)
+    uid: int = 0
+    gid: int = 0
+    base_archive: str | None = None
+    base_layers: list[tuple[str, str]] = field(default_factory=list)  # (digest, media type)
+    base_repo_tag: str | None = None
+    compression: str | None = "gzip"
+    level: int | None = None
+    store_dir: str = "/ndx/store"
+    graph: dict[str, list[str]] = field(default_factory=dict)  # references, for the closure
+
+
+# --- the caller's side ------------------------------------------------------------------------
+
+def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
+    """Run `job` in a helper process; the layer blob is written to `out_fd`. Returns the
+    layer description (`diff_id`, `digest`, `size`, `media_type`)."""
+    unprivileged = os.geteuid() != 0
+    if unprivileged:
+        _check_subids()
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ndx.stdlib.image.runasroot", str(out_fd), str(ready_w),
+         str(go_r)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        pass_fds=(out_fd, ready_w, go_r), env=env)
+    os.close(ready_w)
+    os.close(go_r)
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(asdict(job)).encode())
+    proc.stdin.close()
+    proc.stdin = None
+    try:
+        if os.read(ready_r, 1) == b"u":  # the helper entered a user namespace: map it
+            _map_ids(proc.pid)
+        os.write(go_w, b"g")
+    except OSError:
+        pass
+    finally:
+        os.close(ready_r)
+        os.close(go_w)
+    out, err = proc.communicate()
+    log = err.decode(errors="replace")
+    if proc.returncode != 0:
+        lines = log.strip().splitlines()
+        message = lines[-1].removeprefix("error: ") if lines else "runAsRoot failed"
+        detail = "\n".join(lines[-31:-1])
+        raise ImageError(message + (f"\n--- log of the script ---\n{detail}" if detail else ""))
+    if log:
+        sys.stderr.write(log)
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def _subids(path: str, user: str, uid: int) -> tuple[int, int] | None:
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.strip().split(":")
+                if len(parts) == 3 and parts[0] in (user, str(uid)):
+                    return int(parts[1]), int(parts[2])
+    except FileNotFoundError:
+        return None
+    return None
+
+
+def _check_subids() -> None:
+    if not shutil.which("newuidmap") or not shutil.which("newgidmap"):
+        raise ImageError("runAsRoot without root needs newuidmap and newgidmap "
+                         "(Debian package 'uidmap')")
+    uid = os.getuid()
+    user = pwd.getpwuid(uid).pw_name
+    for path in ("/etc/subuid", "/etc/subgid"):
+        if _subids(path, user, uid) is None:
+            raise ImageError(f"runAsRoot without root needs a subordinate id range for "
+                             f"'{user}' in {path} (for example '{user}:100000:65536')")
+
+
+def _map_ids(pid: int) -> None:
+    uid, gid = os.getuid(), os.getgid()
+    user = pwd.getpwuid(uid).pw_name
+    for tool, path, own in (("newuidmap", "/etc/subuid", uid), ("newgidmap", "/etc/subgid", gid)):
+        start, count = _subids(path, user, uid) or (0, 0)
+        count = min(count, 65535)
+        subprocess.run([tool, str(pid), "0", str(own), "1", "1", str(start), str(count)],
+                       check=True, capture_output=True)
+
+
+# --- the helper's side ------------------------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    _check(_libc.mount(source.encode(), target.encode(),
+                       fstype.encode() if fstype else None, flags,
+                       data.encode() if data else None), f"mount {target}")
+
+
+def _bind_ro(source: str, target: str) -> None:
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+
+
+def _umount(target: str) -> None:
+    _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
+
+
+def _interpreter(path: str) -> str | None:
+    """The ELF program interpreter of `path` (None for a static binary)."""
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:4] != b"\x7fELF" or head[4] != 2:
+            return None
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            kind, = struct.unpack("<I", f.read(4))
+            if kind == 3:  # PT_INTERP
+                f.seek(phoff + i * phentsize + 8)
+                offset, = struct.unpack("<Q", f.read(8))
+                f.seek(phoff + i * phentsize + 32)
+                size, = struct.unpack("<Q", f.read(8))
+                f.seek(offset)
+                return f.read(size).rstrip(b"\0").decode()
+    return None
+
+
+def _busybox() -> str:
+    for candidate in (shutil.which("busybox"), "/bin/busybox", "/usr/bin/busybox"):
+        if candidate and os.path.exists(candidate):
+            real = os.path.realpath(candidate)
+            if _interpreter(real) is None:
+                return real
+    raise ImageError("runAsRoot needs a statically linked busybox on the build machine for "
+                     "its shell (Debian package 'busybox-static')")
+
+
+def _prepare_tools(tools: str) -> list[str]:
+    """Fill the tools directory: host dirs bound read-only, busybox applets, wrappers for the
+    host's shadow tools. Returns the mount points made (to undo later)."""
+    mounts = []
+    host = os.path.join(tools, "host")
+    for directory in HOST_DIRS:
+        if os.path.isdir(directory) and not os.path.islink(directory):
+            target = host + directory
+            os.makedirs(target, exist_ok=True)
+            _bind_ro(directory, target)
+            mounts.append(target)
+    inside = f"/{TOOLS_DIR}/host"
+    bin_dir = os.path.join(tools, "bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    busybox = _busybox()
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    for applet in applets:
+        os.symlink(inside + busybox, os.path.join(bin_dir, applet))
+    for tool in HOST_TOOLS:
+        program = shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
+        if not program:
+            continue
+        program = os.path.realpath(program)
+        interp = _interpreter(program)
+        if interp is None:
+            line = f'exec {inside}{program} "$@"'
+        else:
+            loader = os.path.realpath(interp)
+            libdirs = [os.path.dirname(loader), "/usr/lib64", "/usr/lib", "/lib64", "/lib"]
+            libpath = ":".join(inside + d for d in dict.fromkeys(libdirs)
+                               if os.path.isdir(d) and not os.path.islink(d))
+            line = (f'exec {inside}{loader} --inhibit-cache --library-path {libpath} '
+                    f'--argv0 {tool} {inside}{program} "$@"')
+        wrapper = os.path.join(bin_dir, tool)
+        if os.path.lexists(wrapper):
+            os.unlink(wrapper)
+        with open(wrapper, "w") as f:
+            f.write(f"#!/{TOOLS_DIR}/bin/sh\n{line}\n")
+        os.chmod(wrapper, 0o755)
+    return mounts
+
+
+def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
+    # Imported before anything is mounted or unpacked (modules must not come from the root).
+    from .archive import ImageArchive
+    from .layer import Entry, LayerContents, _entry, write_layer
+    from .rootfs import changes, extend_closure, extract_layer, snapshot
+
+    unprivileged = os.geteuid() != 0
+    _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
+    os.write(ready_fd, b"u" if unprivileged else b"r")
+    os.close(ready_fd)
+    if os.read(go_fd, 1) != b"g":
+        raise ImageError("runAsRoot: the id mapping was not set up")
+    os.close(go_fd)
+    if unprivileged:
+        os.setgroups([])
+        os.setgid(0)
+        os.setuid(0)
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+
+    root = job.root
+    staged = set(job.staged)
+    store_rel = job.store_dir.strip("/")
+    skip = {store_rel, TOOLS_DIR}
+    # 1. the base image underneath the staged content
+    if job.base_archive:
+        with ImageArchive(job.base_archive) as archive:
+            from .archive import Layer
+            for digest, media_type in job.base_layers:
+                with archive.open_layer(Layer("", digest, 0, media_type)) as stream:
+                    extract_layer(root, stream, staged)
+    for rel in sorted(staged):
+        os.lchown(os.path.join(root, rel), job.uid, job.gid)
+    before = snapshot(root, skip) if job.base_archive else None
+
+    # 2. mounts: store paths, /dev, the tools
+    made: list[str] = []         # directories created only as mount points
+    mounts: list[str] = []
+    for rel in (store_rel.split("/")[0], store_rel):
+        if not os.path.isdir(os.path.join(root, rel)):
+            os.makedirs(os.path.join(root, rel), 0o755)
+    store_root = os.path.join(root, store_rel)
+    _mount("tmpfs", store_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    for logical, physical in job.store:
+        target = os.path.join(store_root, os.path.basename(logical))
+        if os.path.isdir(physical) and not os.path.islink(physical):
+            os.makedirs(target, exist_ok=True)
+        elif os.path.islink(physical):
+            os.symlink(os.readlink(physical), target)  # a link needs no mount
+            continue
+        else:
+            open(target, "w").close()
+        _bind_ro(physical, target)
+    _mount("none", store_root, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    dev = os.path.join(root, "dev")
+    if not os.path.lexists(dev):
+        os.mkdir(dev, 0o755)
+        made.append(dev)
+    _mount("tmpfs", dev, "tmpfs", MS_NOSUID, "mode=0755")
+    mounts.append(dev)
+    for name in DEVICES:
+        if os.path.exists(f"/dev/{name}"):
+            open(os.path.join(dev, name), "w").close()
+            _mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
+    tools = os.path.join(root, TOOLS_DIR)
+    os.mkdir(tools, 0o755)
+    made.append(tools)
+    _mount("tmpfs", tools, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    mounts.append(tools)
+    mounts[len(mounts):] = _prepare_tools(tools)
+    with open(os.path.join(tools, "script"), "w") as f:
+        f.write(job.script)
+
+    # 3. the script, chrooted
+    env = {"PATH": SCRIPT_PATH, "HOME": "/root", "USER": "root", "LOGNAME": "root",
+           "SHELL": "/bin/sh", **job.env}
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chroot(root)
+            os.chdir("/")
+            os.dup2(2, 1)
+            os.execve(f"/{TOOLS_DIR}/bin/sh", ["sh", "-e", f"/{TOOLS_DIR}/script"], env)
+        except BaseException as exc:  # noqa: BLE001 - report and leave the child
+            sys.stderr.write(f"runAsRoot: cannot start the script: {exc}\n")
+        os._exit(127)
+    _, status = os.waitpid(pid, 0)
+
+    # 4. undo the build-time mounts, then write the layer
+    for target in reversed(mounts):
+        _umount(target)
+    for directory in reversed(made):
+        os.rmdir(directory)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        _umount(store_root)
+        shutil.rmtree(root, ignore_errors=True)
+        raise ImageError(f"the runAsRoot script failed with exit code {code}")
+
+    contents = LayerContents()
+    if before is not None:
+        after = snapshot(root, skip)
+        changed, removed = changes(before, after)
+        for rel in sorted(set(changed) | (staged & set(after))):
+            parts = rel.split("/")
+            for i in range(1, len(parts) + 1):
+                path = "/".join(parts[:i])
+                if path not in contents:
+                    real = os.path.join(root, path)
+                    contents.add(_entry(path, real, os.lstat(real), None))
+        for rel in removed:
+            contents.add_whiteout(rel)
+    else:
+        contents.add_tree(root, "", owner=None, skip=skip)
+    for rel in (store_rel.split("/")[0], store_rel):
+        if rel not in contents:
+            contents.add(Entry(rel, "dir", 0o755))
+    closure = extend_closure(root, job.closure, job.graph, skip)
+    for logical in sorted(closure):
+        rel = f"{store_rel}/{os.path.basename(logical)}"
+        contents.add_tree(os.path.join(root, rel), rel, owner=(job.uid, job.gid))
+    with os.fdopen(out_fd, "wb", closefd=False) as out:
+        layer = write_layer(out, contents.entries(), compression=job.compression,
+                            level=job.level)
+    _umount(store_root)
+    shutil.rmtree(root, ignore_errors=True)
+    sys.stdout.write(json.dumps({"diff_id": layer.diff_id, "digest": layer.digest,
+                                 "size": layer.size, "media_type": layer.media_type}))
+
+
+def main(argv: Sequence[str]) -> int:
+    out_fd, ready_fd, go_fd = (int(a) for a in argv[:3])
+    raw: Mapping[str, Any] = json.loads(sys.stdin.read())
+    job = RootJob(**{**raw, "store": [tuple(p) for p in raw["store"]],
+                     "base_layers": [tuple(p) for p in raw["base_layers"]]})
+    try:
+        _helper(job, out_fd, ready_fd, go_fd)
+    except ImageError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"error: runAsRoot: {exc.strerror or exc}"
+                         f"{f' ({exc.filename})' if exc.filename else ''}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
