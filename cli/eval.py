@@ -48,7 +48,11 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
              args: tuple[tuple[str, str], ...] = (), argstrs: tuple[tuple[str, str], ...] = (),
              includes: tuple[str, ...] = (), show_trace: bool = False,
              store: Any = None, base_dir: str | None = None) -> EvalResult:
-    """Run `ndx eval` and return what it prints; never raises for a user's error."""
+    """Run `ndx eval` and return what it prints; never raises for a user's error.
+
+    `store` is the `StoreIO` derivations are instantiated in; by default a fresh memory
+    store, which computes the same paths as the disk store without writing or building
+    anything."""
     if (file is None) == (expression is None):
         return EvalResult("", "error: give either a FILE or -E EXPR\n", 1)
     auto_args = [(name, "expr", text) for name, text in args]
@@ -57,6 +61,12 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
                           expression=expression, attr_paths=attr_paths,
                           auto_args=auto_args, strict=strict, json=json,
                           base_dir=base_dir)
+    import ndx.stdlib  # noqa: F401 - registers the fetchers (fetchurl, fetchTarball, …)
+
+    if store is None:
+        from ndx.stdlib.store import MemoryStore
+
+        store = MemoryStore()
     try:
         ctx = EvalContext(store, search_path=search_path_from(includes, os.environ,
                                                             base_dir))
@@ -83,15 +93,29 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
 @click.option("-I", "includes", multiple=True, metavar="NAME=PATH",
               help="Add a search path entry for <NAME> lookups.")
 @click.option("--show-trace", is_flag=True, help="Show the full evaluation trace of errors.")
+@click.option("--store", "store_dir", metavar="DIR",
+              help="Instantiate derivations in the disk store at DIR (by default paths are "
+                   "computed in memory and nothing is written).")
 def eval_command(file: str | None, expression: str | None, strict: bool, json_: bool,
                  attr_paths: tuple[str, ...], args: tuple[tuple[str, str], ...],
                  argstrs: tuple[tuple[str, str], ...], includes: tuple[str, ...],
-                 show_trace: bool) -> None:
+                 show_trace: bool, store_dir: str | None) -> None:
     """Evaluate FILE (or -E EXPR) and print the value like `nix-instantiate --eval`."""
-    result = run_eval(file, expression, strict=strict, json=json_, attr_paths=attr_paths,
-                      args=args, argstrs=argstrs, includes=includes, show_trace=show_trace)
+    options = dict(strict=strict, json=json_, attr_paths=attr_paths, args=args,
+                   argstrs=argstrs, includes=includes, show_trace=show_trace)
+    if store_dir is not None:
+        from ndx.stdlib.store.disk import DiskStore
+
+        with DiskStore(store_dir) as store:
+            result = run_eval(file, expression, store=store, **options)  # type: ignore
+    else:
+        result = run_eval(file, expression, **options)  # type: ignore[arg-type]
     if result.stdout:
-        click.echo(result.stdout, nl=False)
+        # Strings are byte strings: bytes that are not UTF-8 travel as surrogate escapes
+        # and are written back out exactly.
+        out = click.get_binary_stream("stdout")
+        out.write(result.stdout.encode("utf-8", "surrogateescape"))
+        out.flush()
     if result.stderr:
         click.echo(result.stderr, nl=False, err=True)
     if result.exit_code:

@@ -11,7 +11,6 @@ import traceback
 from importlib import metadata
 
 import click
-
 from ndx.lang.errors import NdxError
 
 

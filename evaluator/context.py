@@ -185,10 +185,13 @@ class EvalContext:
         return self.import_file(os.path.abspath(path))
 
     def evaluate_string(self, text: str, *, name: str = "«string»",
-                        base_dir: str | None = None) -> Any:
+                        base_dir: str | None = None,
+                        variables: Mapping[str, Any] | None = None) -> Any:
         """Evaluate expression text (`ndx eval -E`) to weak head normal form; relative
-        paths in it resolve against `base_dir` (the current directory by default)."""
-        return self.program.evaluate_text(text, name, base_dir or os.getcwd())
+        paths in it resolve against `base_dir` (the current directory by default).
+        `variables` (name → value or Thunk) are in scope for the text, as a REPL's
+        bindings are."""
+        return self.program.evaluate_text(text, name, base_dir or os.getcwd(), variables)
 
     def lookup_search_path(self, name: str) -> str | None:
         """Where `<name>` points according to the search path, or None."""

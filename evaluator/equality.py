@@ -39,7 +39,7 @@ def equal_forced(a: Any, b: Any) -> bool:
     tb = type(b)
     if ta is not tb:
         if ta is int and tb is float or ta is float and tb is int:
-            return a == b  # type: ignore[no-any-return]
+            return float(a) == float(b)  # as C++ compares them (int converted to double)
         if (ta is str or ta is ContextString) and (tb is str or tb is ContextString):
             return _text(a) == _text(b)
         return False

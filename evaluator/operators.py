@@ -136,8 +136,10 @@ def less_than(a: Any, b: Any) -> bool:
     ta = type(a)
     tb = type(b)
     if ta is int or ta is float:
-        if tb is int or tb is float:
+        if tb is ta:
             return a < b  # type: ignore[no-any-return]
+        if tb is int or tb is float:
+            return float(a) < float(b)  # int converted to double, as in C++
     elif ta is str or ta is ContextString:
         if tb is str or tb is ContextString:
             return (a if ta is str else a.text) < (b if tb is str else b.text)  # type: ignore

@@ -69,9 +69,23 @@ def _apply_pair(pair: tuple[Any, Any]) -> Any:
     return apply(pair[0], pair[1])
 
 
+class _CallSite:
+    """Where the builtin being called was called from (set by compiled call sites), so
+    the Thunks a builtin creates (`map`'s elements) point there if they fail."""
+
+    __slots__ = ("span",)
+
+    def __init__(self) -> None:
+        self.span: Any = None
+
+
+CALL_SITE = _CallSite()
+
+
 def lazy_apply(function: Any, arg: Any) -> Thunk:
-    """A Thunk for `function arg`, evaluated at most once, when forced."""
-    return Thunk(_apply_pair, (function, arg))
+    """A Thunk for `function arg`, evaluated at most once, when forced (errors without a
+    location of their own are placed at the call of the builtin that made it)."""
+    return Thunk(_apply_pair, (function, arg), CALL_SITE.span)
 
 
 def force_deep(value: Any) -> Any:

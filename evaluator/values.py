@@ -98,9 +98,10 @@ class Thunk:
       forcing     `code` is `BLACKHOLE`: forcing again is infinite recursion
       evaluated   `code` is None and `value` holds the result (env is dropped)
 
-    `span` is where the suspended expression is, for "infinite recursion encountered"
-    and for trace frames. If forcing raises, the thunk returns to `suspended`, so an
-    error (for instance one caught by `tryEval`) never leaves a blackhole behind.
+    `span` is where the suspended expression is, for "infinite recursion encountered",
+    for trace frames, and as the location of an error raised without one. If forcing
+    raises, the thunk returns to `suspended`, so an error (for instance one caught by
+    `tryEval`) never leaves a blackhole behind.
     """
 
     __slots__ = ("code", "env", "value", "span")
@@ -136,8 +137,10 @@ class Thunk:
             value = code(env)
             if type(value) is Thunk:
                 value = value.force()
-        except BaseException:
+        except BaseException as exc:
             self.code = code
+            if getattr(exc, "span", 0) is None and self.span is not None:
+                exc.span = self.span  # type: ignore[attr-defined]  # locate EvalErrors
             raise
         self.value = value
         self.code = None

@@ -201,6 +201,6 @@ def derivation(ctx: EvalContext) -> Any:
 
 
 def _load_derivation(ctx: EvalContext) -> Any:
-    source = resources.files("ndx.evaluator.builtins").joinpath("derivation.ndx")
-    with resources.as_file(source) as path:
-        return ctx.program.import_file(str(path))
+    text = resources.files("ndx.evaluator.builtins").joinpath("derivation.ndx").read_text(
+        encoding="utf-8")
+    return ctx.program.evaluate_text(text, "«derivation»", "/")

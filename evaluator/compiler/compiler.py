@@ -69,9 +69,14 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
         """`node` as a closure `code(env) -> value` (weak head normal form)."""
         return self._dispatch[type(node)](node, scope)  # type: ignore[no-any-return]
 
-    def lazy(self, node: A.Expr, scope: Scope, name: str | None = None) -> Lazy:
+    def lazy(self, node: A.Expr, scope: Scope, name: str | None = None, *,
+             argument: bool = False) -> Lazy:
         """How to produce `node`'s value without evaluating it (see `lazy.py`).
-        `name` names a function literal bound to an attribute or variable."""
+        `name` names a function literal bound to an attribute or variable.
+
+        A function literal passed as an `argument` is built at once (it cannot fail);
+        bound anywhere else it stays a Thunk until used, as in Nix, which shows in
+        how unevaluated values print (`<CODE>`)."""
         t = type(node)
         if t is A.Int or t is A.Float or t is A.Str:
             return Const(node.value)  # type: ignore[union-attr]
@@ -84,7 +89,8 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
             if type(where) is Constant:
                 return Const(where.value)
         elif t is A.Lambda:
-            return Make(self.lambda_maker(node, scope, name))  # type: ignore[arg-type]
+            maker = self.lambda_maker(node, scope, name)  # type: ignore[arg-type]
+            return Make(maker) if argument else Delay(maker, node.span)
         return Delay(self.compile(node, scope), node.span)
 
     def operand(self, node: A.Expr, scope: Scope) -> tuple[Any, ...]:
@@ -103,6 +109,10 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
     def file_name(self, span: Any) -> str:
         """The file a span is in, as `__curPos` and `unsafeGetAttrPos` report it."""
         name = span.source.name
+        if name == "«string»":
+            # Nix 2.8 reports the expression's own text as the file of a position in
+            # `-E` text; we match it so positions print the same.
+            return span.source.text  # type: ignore[no-any-return]
         if name.startswith("«") or os.path.isabs(name):
             return name  # type: ignore[no-any-return]
         return os.path.join(span.source.base_dir, os.path.basename(name))
@@ -151,7 +161,7 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
         for step in args:
             if code is not None:
                 function = ("code", code)
-            lazy = self.lazy(step.arg, scope)
+            lazy = self.lazy(step.arg, scope, argument=True)
             if type(lazy) is Const:
                 arg: tuple[Any, ...] = ("const", lazy.value)
             elif type(lazy) is SlotRef:
@@ -167,10 +177,15 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
     # ------------------------------------------------------------------ control
 
     def _if(self, node: A.If, scope: Scope) -> Code:
-        cond = self.compile(node.cond, scope)
         then = self.compile(node.then, scope)
         else_ = self.compile(node.else_, scope)
-        span = node.cond.span
+        test = node.cond
+        if type(test) is A.BinOp and test.op.value in templates.COMPARISONS:
+            return templates.if_comparison(test.op.value, self.operand(test.left, scope),
+                                           self.operand(test.right, scope), then, else_,
+                                           test.span)
+        cond = self.compile(test, scope)
+        span = test.span
 
         def if_(env: Any) -> Any:
             c = cond(env)

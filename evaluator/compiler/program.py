@@ -9,11 +9,13 @@ evaluation context skips the parser.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..builtins import registry
 from ..errors import EvalError
 from ..values import Thunk
+from . import parse_cache
 from .compiler import Compiler
 from .scope import Scope
 
@@ -49,7 +51,10 @@ def parse_file(path: str) -> Expr:
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") \
             from None
-    expr = parse_text(text, path, os.path.dirname(path))
+    expr = parse_cache.load(path, text)
+    if expr is None:
+        expr = parse_text(text, path, os.path.dirname(path))
+        parse_cache.store(path, text, expr)
     _PARSED[key] = expr
     return expr
 
@@ -88,10 +93,17 @@ class Program:
         """Compile an expression against the base scope (or `scope`)."""
         return self.compiler.compile(expr, scope or self.base_scope)
 
-    def evaluate_text(self, text: str, name: str, base_dir: str) -> Any:
-        """Parse, compile and evaluate text to weak head normal form."""
+    def evaluate_text(self, text: str, name: str, base_dir: str,
+                      variables: Mapping[str, Any] | None = None) -> Any:
+        """Parse, compile and evaluate text to weak head normal form. `variables` (name
+        → value or Thunk) are visible in the text as an extra lexical scope around it,
+        shadowing builtins (what a REPL's bindings need)."""
         expr = parse_text(text, name, base_dir)
-        return self.evaluate_expr(expr)
+        if not variables:
+            return self.evaluate_expr(expr)
+        names = list(variables)
+        scope = self.base_scope.child(names)
+        return self.evaluate_expr(expr, scope, [None, *(variables[n] for n in names)])
 
     def evaluate_expr(self, expr: Expr, scope: Scope | None = None,
                       env: Any = None) -> Any:

@@ -24,8 +24,9 @@ from ..coerce import type_error
 from ..equality import equal_forced
 from ..errors import EvalError
 from ..operators import INT_MAX, INT_MIN, add, div, less_than, mul, sub, wrap_int
-from ..runtime import apply
+from ..runtime import CALL_SITE, apply
 from ..values import Lambda, Thunk
+from .bindings import MISSING, missing_attribute
 from .functions import call_failed
 
 Operand = tuple[Any, ...]
@@ -35,7 +36,8 @@ _GLOBALS = {
     "Thunk": Thunk, "Lambda": Lambda, "EvalError": EvalError, "INT_MIN": INT_MIN,
     "INT_MAX": INT_MAX, "wrap_int": wrap_int, "add": add, "sub": sub, "mul": mul,
     "div": div, "less_than": less_than, "equal_forced": equal_forced, "apply": apply,
-    "call_failed": call_failed, "type_error": type_error,
+    "call_failed": call_failed, "type_error": type_error, "CALL_SITE": CALL_SITE,
+    "MISSING": MISSING, "missing_attribute": missing_attribute,
 }
 
 _CACHE: dict[tuple[Any, ...], Callable[..., Any]] = {}
@@ -86,6 +88,37 @@ _COMPARE = {"<": ("a", "b", False), ">": ("b", "a", False), "<=": ("b", "a", Tru
             ">=": ("a", "b", True)}
 
 
+def _operator_lines(op: str) -> list[str]:
+    """Lines computing `c = a op b` (a and b forced), for a comparison or equality;
+    `c` is then a bool."""
+    if op in _COMPARE:
+        x, y, negate = _COMPARE[op]
+        neg = "not " if negate else ""
+        return [
+            "if type(a) is int and type(b) is int:",
+            f"    c = {neg}({x} < {y})",
+            "else:",
+            "    try:",
+            f"        c = {neg}less_than({x}, {y})",
+            "    except EvalError as error:",
+            "        raise error.at(span)",
+        ]
+    if op in ("==", "!="):
+        neg = "not " if op == "!=" else ""
+        return [
+            "t = type(a)",
+            "if t is type(b) and (t is int or t is str):",
+            f"    c = {neg}(a == b)",
+            "else:",
+            f"    c = {neg}equal_forced(a, b)",
+        ]
+    raise AssertionError(f"{op} is not a comparison")
+
+
+COMPARISONS = frozenset({"<", ">", "<=", ">=", "==", "!="})
+"""Operators whose result is always a Boolean (and which `if` can fuse with)."""
+
+
 def binop(op: str, left: Operand, right: Operand, span: Any, ctx: Any) -> Callable[..., Any]:
     """A closure for `left op right` (op among + - * / < > <= >= == !=)."""
     key = ("binop", op, _shape(left), _shape(right))
@@ -105,29 +138,50 @@ def binop(op: str, left: Operand, right: Operand, span: Any, ctx: Any) -> Callab
     elif op == "/":
         lines += ["try:", "    return div(a, b)", "except EvalError as error:",
                   "    raise error.at(span)"]
-    elif op in _COMPARE:
-        x, y, negate = _COMPARE[op]
-        neg = "not " if negate else ""
-        lines += [
-            "if type(a) is int and type(b) is int:",
-            f"    return {neg}({x} < {y})",
-            "try:",
-            f"    return {neg}less_than({x}, {y})",
-            "except EvalError as error:",
-            "    raise error.at(span)",
-        ]
-    elif op in ("==", "!="):
-        neg = "not " if op == "!=" else ""
-        lines += [
-            "t = type(a)",
-            "if t is type(b) and (t is int or t is str):",
-            f"    return {neg}(a == b)",
-            f"return {neg}equal_forced(a, b)",
-        ]
     else:
-        raise AssertionError(f"no template for operator {op}")
+        lines += _operator_lines(op) + ["return c"]
     factory = _build(key, "L, R, span, ctx", lines)
     return factory(_payload(left), _payload(right), span, ctx)  # type: ignore[no-any-return]
+
+
+def if_comparison(op: str, left: Operand, right: Operand, then: Callable[..., Any],
+                  else_: Callable[..., Any], span: Any) -> Callable[..., Any]:
+    """A closure for `if left op right then … else …` with the comparison inlined (the
+    condition of most recursive functions: `if n < 2 then …`)."""
+    key = ("if", op, _shape(left), _shape(right))
+    lines = _load("a", left, "L") + _load("b", right, "R") + _operator_lines(op) + [
+        "if c:",
+        "    return THEN(env)",
+        "return ELSE(env)",
+    ]
+    factory = _build(key, "L, R, span, THEN, ELSE", lines)
+    return factory(_payload(left), _payload(right), span, then, else_)  # type: ignore
+
+
+def select(subject: Operand, name: str, span: Any, subject_span: Any) -> Callable[..., Any]:
+    """A closure for `subject.name` (one static attribute, no default)."""
+    key = ("select", _shape(subject))
+    lines = _load("s", subject, "S") + [
+        "if type(s) is dict:",
+        "    v = s.get(NAME, MISSING)",
+        "    if type(v) is Thunk:",
+        "        if v.code is None:",
+        "            return v.value",
+        "        try:",
+        "            return v.force()",
+        "        except EvalError as error:",
+        "            if v.span is not None:",
+        "                error.add_frame(FRAME, v.span)",
+        "            raise",
+        "    if v is not MISSING:",
+        "        return v",
+        "    raise missing_attribute(NAME, s).at(span)",
+        "raise type_error('a set', s, SUBJECT).at(subject_span)",
+    ]
+    factory = _build(key, "S, NAME, FRAME, SUBJECT, span, subject_span", lines)
+    return factory(_payload(subject), name,  # type: ignore[no-any-return]
+                   f"while evaluating the attribute '{name}'", f"the subject of '.{name}'",
+                   span, subject_span)
 
 
 def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any]:
@@ -151,6 +205,7 @@ def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any
         "        if body is not None:",
         "            return body([f.env, a])",
         "        return f._call(a)",
+        "    CALL_SITE.span = span",
         "    return apply(f, a)",
         "except EvalError as error:",
         "    raise call_failed(error, f, span)",

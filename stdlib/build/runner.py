@@ -117,12 +117,22 @@ def build_derivation(store: DiskStore, drv_path: str, drv: StoreDerivation,
             except BuildError as exc:
                 if options.keep_failed and not isinstance(exc, HashMismatchError):
                     keep[0] = True
+                    kept = _keep(store, work)
                     raise BuildError(f"{exc}\nnote: the build directory was kept in "
-                                     f"'{os.path.join(work, 'build')}'", drv_path) from None
+                                     f"'{os.path.join(kept, 'build')}'", drv_path) from None
                 raise
             finally:
                 reporter.finished(drv_path, name, ok)
     return True
+
+
+def _keep(store: DiskStore, work: str) -> str:
+    """Move a failed build's directory out of the temporary area (which the next ndx
+    process cleans) to `.ndx/kept-failed/`, for `--keep-failed`."""
+    kept = os.path.join(store.state_dir, "kept-failed", os.path.basename(work))
+    os.makedirs(os.path.dirname(kept), exist_ok=True)
+    os.rename(work, kept)
+    return kept
 
 
 def _build_in(store: DiskStore, drv_path: str, drv: StoreDerivation, options: BuildOptions,

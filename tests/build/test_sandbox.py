@@ -15,6 +15,7 @@ import textwrap
 import threading
 
 import pytest
+from conftest import with_logical_store
 from ndx.evaluator.io import FixedOutput
 from ndx.lang.errors import NdxError
 from ndx.stdlib.build import sandbox
@@ -165,8 +166,7 @@ def test_no_sandbox_builds_where_the_store_is_logical(tmp_path, busybox_tree) ->
     """))
     fake = tmp_path / "fake-ndx-store"
     fake.mkdir()
-    cmd = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/ndx", "--bind", str(fake),
-           "/ndx/store", "--", sys.executable, str(script)]
+    cmd = with_logical_store(str(fake), [sys.executable, str(script)])
     run = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()

@@ -37,13 +37,12 @@ def _run(case: Path) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_golden(case: Path, request: pytest.FixtureRequest,
-                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden(case: Path, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(GOLDEN_DIR)
     output, status = _run(case)
     okay = case.name.startswith("okay-")
     expected_file = case.with_suffix(".exp" if okay else ".err")
-    if request.config.getoption("--update-golden", default=False):
+    if update_golden:
         expected_file.write_text(output, encoding="utf-8")
     assert status == (0 if okay else 1), output
     assert expected_file.exists(), f"{expected_file.name} missing: run with --update-golden"

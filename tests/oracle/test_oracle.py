@@ -41,16 +41,19 @@ def read_header(path: Path) -> tuple[list[str], str | None]:
     return flags, skip
 
 
-def run_nix(path: Path, flags: list[str], env: dict[str, str]) -> tuple[str, int]:
+def run_nix(path: Path, flags: list[str], env: dict[str, str]) -> tuple[bytes, int]:
     proc = subprocess.run(
         ["nix-instantiate", "--eval", "--strict", *flags, str(path)],
-        capture_output=True, text=True, env=env, cwd=path.parent, timeout=120)
+        capture_output=True, env=env, cwd=path.parent, timeout=120)
     return proc.stdout, 0 if proc.returncode == 0 else 1
 
 
-def run_ndx(path: Path, flags: list[str]) -> tuple[str, int, str]:
+def run_ndx(path: Path, flags: list[str]) -> tuple[bytes, int, str]:
+    """ndx's stdout as the bytes the CLI writes (strings are byte strings in Nix; ndx
+    keeps bytes that are not UTF-8 as surrogate escapes)."""
     result = run_argv(["--strict", *flags, str(path)], base_dir=str(path.parent))
-    return result.stdout, result.exit_code, result.stderr
+    return (result.stdout.encode("utf-8", "surrogateescape"), result.exit_code,
+            result.stderr)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])

@@ -1,0 +1,54 @@
+"""`ndx eval` as a command: exit status, output streams, flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ndx.cli.eval import run_argv
+from ndx.cli.main import cli
+
+
+def test_success_prints_value_and_exits_zero() -> None:
+    result = run_argv(["-E", "{ a = 1 + 1; }"])
+    assert (result.stdout, result.exit_code) == ("{ a = <CODE>; }\n", 0)
+    assert run_argv(["--strict", "-E", "{ a = 1 + 1; }"]).stdout == "{ a = 2; }\n"
+
+
+def test_errors_go_to_stderr_with_location_and_exit_one() -> None:
+    result = run_argv(["-E", "1 + true"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("«string»:1:1: error: cannot add a Boolean to an integer")
+    assert "^^^^^^^^" in result.stderr
+
+
+def test_show_trace_shows_every_frame() -> None:
+    text = "let f = x: x.a; g = y: f y; in g { }"
+    short = run_argv(["-E", text]).stderr
+    full = run_argv(["--show-trace", "-E", text]).stderr
+    assert "use '--show-trace'" in short
+    assert full.count("trace:") > short.count("trace:")
+    assert "from call site" in full
+
+
+def test_file_and_attribute_path(tmp_path: Path) -> None:
+    (tmp_path / "x.ndx").write_text("{ a.b = [ 1 2 ]; }")
+    assert run_argv(["-A", "a.b.1", str(tmp_path / "x.ndx")]).stdout == "2\n"
+
+
+def test_auto_call_with_arg_and_argstr() -> None:
+    result = run_argv(["--arg", "n", "2", "--argstr", "s", "x", "-E",
+                       '{ n, s, d ? "default" }: "${s}${toString n}${d}"'])
+    assert result.stdout == '"x2default"\n'
+
+
+def test_exactly_one_of_file_or_expression() -> None:
+    assert run_argv([]).exit_code == 1
+
+
+def test_the_click_command_exits_with_the_status() -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["eval", "-E", "throw \"no\""]).exit_code == 1
+    ok = runner.invoke(cli, ["eval", "--strict", "-E", "[ 1 ]"])
+    assert (ok.exit_code, ok.output) == (0, "[ 1 ]\n")
