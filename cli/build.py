@@ -176,9 +176,17 @@ def _describe(value: Any) -> str:
 def _auto_args(ctx: EvalContext, request: BuildRequest) -> dict[str, Any]:
     args: dict[str, Any] = {name: text for name, text in request.argstrs}
     for name, text in request.args:
-        args[name] = Thunk(lambda _env, t=text: ctx.evaluate_string(
-            t, name="«string»", base_dir=os.getcwd()), None)
+        args[name] = Thunk(_evaluate_later(ctx, text), None)
     return args
+
+
+def _evaluate_later(ctx: EvalContext, text: str) -> Any:
+    """The code of a thunk evaluating `--arg` text when the program first uses it."""
+
+    def code(_env: Any) -> Any:
+        return ctx.evaluate_string(text, name="«string»", base_dir=os.getcwd())
+
+    return code
 
 
 def _is_derivation(value: Any) -> bool:

@@ -12,6 +12,7 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 PACKAGES="
 python3 python3-venv python3-pip   # the interpreter and venv
 git ca-certificates curl           # clones, TLS
+mercurial                          # builtins.fetchMercurial and its tests
 build-essential                    # gcc/make for packages built from source (host toolchain)
 musl-tools                         # static linking with musl-gcc: tiny images
 dpkg-dev                           # apt-get source, to fill the offline source mirror

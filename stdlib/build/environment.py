@@ -4,8 +4,10 @@ turned into files in the build directory."""
 
 from __future__ import annotations
 
+import json
 import os
-from typing import TYPE_CHECKING
+import shlex
+from typing import TYPE_CHECKING, Any
 
 from ndx.stdlib.store.drv import StoreDerivation
 from ndx.stdlib.store.encoding import nix_base32, sha256
@@ -34,24 +36,100 @@ def builder_environment(store: DiskStore, drv_path: str, drv: StoreDerivation,
     outputs = drv.output_paths()
     env = {"PATH": "/path-not-set", "HOME": "/homeless-shelter",
            "NIX_BUILD_CORES": str(cores), "SOURCE_DATE_EPOCH": "1", "TZ": "UTC"}
-    as_file = set(drv.env.get("passAsFile", "").split())
-    for key, value in drv.env.items():
-        value = rewrite_placeholders(value, outputs)
-        if key in as_file:
-            name = ".attr-" + nix_base32(sha256(key))
-            with open(os.path.join(host_build_dir, name), "w") as file:
-                file.write(value)
-            env[key + "Path"] = f"{build_top}/{name}"
-        else:
-            env[key] = value
+    if "__json" in drv.env:
+        env.update(_structured_attrs(store, drv_path, drv, build_top, host_build_dir, inputs))
+    else:
+        as_file = set(drv.env.get("passAsFile", "").split())
+        for key, value in drv.env.items():
+            value = rewrite_placeholders(value, outputs)
+            if key in as_file:
+                name = ".attr-" + nix_base32(sha256(key))
+                with open(os.path.join(host_build_dir, name), "w") as file:
+                    file.write(value)
+                env[key + "Path"] = f"{build_top}/{name}"
+            else:
+                env[key] = value
+        _export_references_graph(store, drv_path, drv, host_build_dir, inputs)
     env["NDX_BUILD_TOP"] = build_top
     env["TMPDIR"] = build_top
     if drv.is_fixed_output:
         for name in drv.env.get("impureEnvVars", "").split():
             if name in os.environ:
                 env[name] = os.environ[name]
-    _export_references_graph(store, drv_path, drv, host_build_dir, inputs)
     return env
+
+
+def _structured_attrs(store: DiskStore, drv_path: str, drv: StoreDerivation,
+                      build_top: str, host_build_dir: str, inputs: set[str]) -> dict[str, str]:
+    """`__structuredAttrs = true`: the attributes go to `.attrs.json` (with `outputs` as
+    a name → path set, and `exportReferencesGraph` entries replaced by closure
+    descriptions) and `.attrs.sh` (bash declarations); the environment gets only the
+    output paths and the two files' locations."""
+    outputs = drv.output_paths()
+    attrs: dict[str, Any] = json.loads(rewrite_placeholders(drv.env["__json"], outputs))
+    attrs["outputs"] = dict(outputs)
+    graph = attrs.get("exportReferencesGraph")
+    if isinstance(graph, dict):
+        for key, roots in graph.items():
+            roots = [roots] if isinstance(roots, str) else roots
+            attrs[key] = _closure_json(store, drv_path, roots, inputs)
+    with open(os.path.join(host_build_dir, ".attrs.json"), "w") as file:
+        json.dump(attrs, file, indent=2, sort_keys=True)
+    with open(os.path.join(host_build_dir, ".attrs.sh"), "w") as file:
+        file.write(_bash_declarations(attrs))
+    return {**outputs, "NIX_ATTRS_JSON_FILE": f"{build_top}/.attrs.json",
+            "NIX_ATTRS_SH_FILE": f"{build_top}/.attrs.sh"}
+
+
+def _closure_json(store: DiskStore, drv_path: str, roots: list[Any],
+                  inputs: set[str]) -> list[dict[str, Any]]:
+    closure: set[str] = set()
+    for root in roots:
+        try:
+            path = to_store_path(str(root))
+        except ValueError:
+            raise BuildError(f"'{drv_path}': exportReferencesGraph names '{root}', which is "
+                             "not a store path", drv_path) from None
+        if path not in inputs:
+            raise BuildError(f"'{drv_path}': exportReferencesGraph names '{path}', which is "
+                             "not an input of the derivation", drv_path)
+        closure |= store.closure([path])
+    result = []
+    for path in sorted(closure):
+        info = store.path_info(path)
+        result.append({"path": path, "narHash": info.nar_hash, "narSize": info.nar_size,
+                       "references": sorted(info.references),
+                       "closureSize": sum(store.path_info(p).nar_size
+                                          for p in store.closure([path]))})
+    return result
+
+
+def _bash_declarations(attrs: dict[str, Any]) -> str:
+    """`.attrs.sh`: strings, numbers and booleans as variables, lists of those as
+    arrays, sets of those as associative arrays; anything else is left to `.attrs.json`."""
+
+    def scalar(value: Any) -> str | None:
+        if isinstance(value, bool):
+            return "1" if value else ""
+        if isinstance(value, (str, int, float)):
+            return str(value)
+        return None
+
+    lines = []
+    for key in sorted(attrs):
+        if not key.replace("_", "a").isalnum() or key[0].isdigit():
+            continue
+        value = attrs[key]
+        if scalar(value) is not None:
+            lines.append(f"declare {key}={shlex.quote(scalar(value) or '')}")
+        elif isinstance(value, list) and all(scalar(v) is not None for v in value):
+            items = " ".join(shlex.quote(scalar(v) or "") for v in value)
+            lines.append(f"declare -a {key}=({items})")
+        elif isinstance(value, dict) and all(scalar(v) is not None for v in value.values()):
+            items = " ".join(f"[{shlex.quote(k)}]={shlex.quote(scalar(v) or '')}"
+                             for k, v in sorted(value.items()))
+            lines.append(f"declare -A {key}=({items})")
+    return "".join(line + "\n" for line in lines)
 
 
 def _export_references_graph(store: DiskStore, drv_path: str, drv: StoreDerivation,

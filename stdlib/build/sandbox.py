@@ -101,7 +101,7 @@ def bwrap_arguments(spec: SandboxSpec) -> list[str]:
         if not (spec.network and name == "hosts"):
             args += ["--ro-bind", os.path.join(spec.etc_dir, name), f"/etc/{name}"]
     if spec.network:
-        for file in ("/etc/hosts", *_NETWORK_FILES):
-            args += ["--ro-bind-try", file, file]
+        for host_file in ("/etc/hosts", *_NETWORK_FILES):
+            args += ["--ro-bind-try", host_file, host_file]
     args += ["--chdir", BUILD_TOP, "--remount-ro", "/"]
     return args

@@ -3,6 +3,7 @@ the derivations it depends on, stopping at the first failure unless `keep_going`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent import futures
 from typing import TYPE_CHECKING
 
@@ -18,11 +19,10 @@ if TYPE_CHECKING:
     from ndx.stdlib.store.disk import DiskStore
 
 
-def build(store: DiskStore, targets: list[str] | tuple[str, ...], options: BuildOptions,
+def build(store: DiskStore, targets: Sequence[str], options: BuildOptions,
           reporter: Reporter | None = None) -> BuildReport:
     """Make every target valid (see `plan.parse_target` for their forms)."""
-    reporter = reporter or store.reporter or Reporter()  # type: ignore[assignment]
-    assert isinstance(reporter, Reporter)
+    reporter = reporter or store.reporter or Reporter()
     with store.gc_lock.shared():
         parsed = [parse_target(store, t) for t in targets]
         plan = make_plan(store, parsed, check=options.check)

@@ -59,8 +59,11 @@ def builtin_fetchurl(store: DiskStore, drv_path: str, drv: StoreDerivation, out:
 
     download_file = out + ".download"
     progress = Progress(log, fetched, check_cancel)
+    # Keyed by the expected content, and used only under the output's lock.
+    partial = os.path.join(store.state_dir, "downloads", f"{algo}-{spec.hash}.part")
+    os.makedirs(os.path.dirname(partial), exist_ok=True)
     try:
-        url = download(sources, download_file, progress, accept)
+        url = download(sources, download_file, progress, accept, partial)
     except DownloadError as exc:
         if wrong:
             raise HashMismatchError(mismatch_message(f"derivation '{drv_path}'", algo,

@@ -129,23 +129,23 @@ def _reason(exc: BaseException) -> str:
 
 
 def download(urls: list[str], dest: str, progress: Progress,
-             accept: Callable[[str], str | None] = lambda path: None) -> str:
+             accept: Callable[[str], str | None] = lambda path: None,
+             partial: str | None = None) -> str:
     """Fetch the first of `urls` that delivers into `dest` and return that URL.
-    `accept(dest)` may reject a delivered file (returning why), e.g. for a wrong hash;
-    the next source is then tried. Raises DownloadError listing every failure."""
+    `accept(file)` may reject a delivered file (returning why), e.g. for a wrong hash;
+    the next source is then tried. `partial` is where bytes are collected: a file that
+    outlives a failed run (the content is fixed by its hash, so any source may continue
+    it). Raises DownloadError listing every failure."""
     failures = []
+    part = partial or dest + ".part"
     for url in urls:
-        part = dest + ".part"
         try:
             progress.log(f"downloading '{url}'")
             fetch_to(url, part, progress)
-        except _Missing as exc:
-            failures.append(f"{url}: {exc}")
-            _remove(part)
-            continue
         except DownloadError as exc:
             failures.append(f"{url}: {exc}")
-            _remove(part)
+            if isinstance(exc, _Missing) or partial is None:
+                _remove(part)
             continue
         problem = accept(part)
         if problem is not None:

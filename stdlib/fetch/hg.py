@@ -73,4 +73,4 @@ def fetch_mercurial(store: StoreIO, url: str, *, name: str = "source",
         if os.path.exists(archival):
             os.unlink(archival)
         path = store.add_path(tree, name=name)
-    return HgResult(path, node, int(number) + 1, branch)
+    return HgResult(path, node, int(number), branch)   # Nix reports the revision number

@@ -56,6 +56,7 @@ from .verify import VerifyReport, verify_store
 
 if TYPE_CHECKING:
     from ndx.stdlib.build.options import BuildOptions, BuildReport
+    from ndx.stdlib.build.progress import Reporter
 
 STATE_NAME = ".ndx"
 
@@ -106,7 +107,7 @@ class DiskStore:
         self._mutex = threading.Lock()
         self._counter = 0
         # Where builds report progress and log lines (set by `ndx-build`; None is quiet).
-        self.reporter: object | None = None
+        self.reporter: Reporter | None = None
         if clean:
             self.clean_leftovers()
 
@@ -378,7 +379,7 @@ class DiskStore:
     # ---- building ----
 
     def build(self, targets: Sequence[str], options: BuildOptions | None = None,
-              reporter: object | None = None) -> BuildReport:
+              reporter: Reporter | None = None) -> BuildReport:
         """Make `targets` valid: output paths, `.drv` paths (all outputs) or
         `drv^out,bin`. See `ndx.stdlib.build`."""
         from ndx.stdlib.build.options import BuildOptions as Options

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ndx.evaluator.io import Derivation
 
@@ -30,6 +31,8 @@ from .paths import (
     output_path,
     text_path,
 )
+
+T = TypeVar("T")
 
 HOST_DEPS_ATTR = "__impureHostDeps"
 """The attribute listing host trees a derivation may read (bind-mounted read-only)."""
@@ -146,9 +149,9 @@ class _Parser:
             out.append({"n": "\n", "r": "\r", "t": "\t"}.get(escaped, escaped))
             self.pos = end + 2
 
-    def list_of(self, item: Callable[[], object]) -> list[object]:
+    def list_of(self, item: Callable[[], T]) -> list[T]:
         self.expect("[")
-        items: list[object] = []
+        items: list[T] = []
         while not self.peek("]"):
             if items:
                 self.expect(",")
@@ -157,7 +160,7 @@ class _Parser:
         return items
 
     def strings(self) -> list[str]:
-        return self.list_of(self.string)  # type: ignore[return-value]
+        return self.list_of(self.string)
 
     def output(self) -> tuple[str, DrvOutput]:
         self.expect("(")
@@ -190,9 +193,9 @@ def parse_derivation(text: str, where: str = "<derivation>") -> StoreDerivation:
     """Read a `.drv` file's text (`where` names it in errors)."""
     p = _Parser(text, where)
     p.expect("Derive(")
-    outputs = dict(p.list_of(p.output))  # type: ignore[arg-type]
+    outputs = dict(p.list_of(p.output))
     p.expect(",")
-    input_drvs = dict(p.list_of(p.input_drv))  # type: ignore[arg-type]
+    input_drvs = dict(p.list_of(p.input_drv))
     p.expect(",")
     input_srcs = frozenset(p.strings())
     p.expect(",")
@@ -202,7 +205,7 @@ def parse_derivation(text: str, where: str = "<derivation>") -> StoreDerivation:
     p.expect(",")
     args = tuple(p.strings())
     p.expect(",")
-    env = dict(p.list_of(p.pair))  # type: ignore[arg-type]
+    env = dict(p.list_of(p.pair))
     p.expect(")")
     if p.pos != len(text):
         raise p.fail("the end of the file")

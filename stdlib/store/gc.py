@@ -113,6 +113,12 @@ def collect_garbage(store: DiskStore, *, dry_run: bool = False,
             result.freed += size
         if not dry_run:
             result.deleted += store.remove_invalid_entries()
+            # Partial downloads kept for resuming: no build runs now to continue them.
+            downloads = os.path.join(store.state_dir, "downloads")
+            if os.path.isdir(downloads):
+                for entry in os.listdir(downloads):
+                    result.freed += os.lstat(os.path.join(downloads, entry)).st_size
+                    remove_tree(os.path.join(downloads, entry))
     return result
 
 

@@ -230,3 +230,27 @@ def test_foreign_systems_are_refused(store, busybox) -> None:
                                        {"name": "arm"}, input_srcs=frozenset([busybox])))
     with pytest.raises(BuildError, match="'aarch64-linux' derivation is required"):
         store.build([drv.drv_path])
+
+
+def test_structured_attrs_go_to_files(store, make) -> None:
+    import json
+    import subprocess
+
+    lib = make("lib", "echo lib > $out")
+    attrs = {"name": "structured", "system": "x86_64-linux", "flags": ["-O2", "-g"],
+             "opts": {"debug": True, "level": 3}, "where": placeholder("out"),
+             "exportReferencesGraph": {"graph": [lib.outputs["out"]]}}
+    drv = make("structured", "mkdir $out; cp $NIX_ATTRS_JSON_FILE $out/json; "
+               "cp $NIX_ATTRS_SH_FILE $out/sh; env > $out/env", deps=(lib,),
+               env={"__json": json.dumps(attrs)})
+    store.build([drv.drv_path])
+    out = drv.outputs["out"]
+    data = json.loads(read(store, out + "/json"))
+    assert data["outputs"] == {"out": out} and data["where"] == out
+    assert data["flags"] == ["-O2", "-g"] and data["opts"] == {"debug": True, "level": 3}
+    assert [entry["path"] for entry in data["graph"]] == [lib.outputs["out"]]
+    assert "flags=" not in read(store, out + "/env")
+    shell = subprocess.run(["bash", "-c", (f'. {store.real_path(out)}/sh; '
+                            'echo "${flags[1]} ${opts[level]} ${outputs[out]}"')],
+                           capture_output=True, text=True, check=True)
+    assert shell.stdout == f"-g 3 {out}\n"

@@ -233,3 +233,28 @@ def test_fetchers_need_a_store() -> None:
     with pytest.raises(NdxError, match="no store"):
         run_deep(eval_output, EvalContext(None),
                  EvalRequest(expression='builtins.fetchurl "file:///etc/hostname"'))
+
+
+@pytest.fixture
+def hg_repo(tmp_path):
+    path = tmp_path / "hgrepo"
+    path.mkdir()
+
+    def hg(*args: str) -> None:
+        subprocess.run(["hg", *args], cwd=path, check=True, capture_output=True,
+                       env={**os.environ, "HGPLAIN": "1", "HGUSER": "t"})
+
+    hg("init")
+    (path / "a.txt").write_text("hi\n")
+    hg("add", "a.txt")
+    hg("commit", "-m", "one", "-d", "2020-01-01 00:00 +0000")
+    (path / "b.txt").write_text("two\n")
+    hg("add", "b.txt")
+    hg("commit", "-m", "two", "-d", "2020-01-02 00:00 +0000")
+    return path
+
+
+def test_fetch_mercurial_matches_nix(store, nix, hg_repo) -> None:
+    for expr in (f"fetchMercurial {hg_repo}",
+                 f'fetchMercurial {{ url = "file://{hg_repo}"; rev = "0"; }}'):
+        assert evaluate(store, expr) == nix(expr)

@@ -29,6 +29,7 @@ class Server:
         self.requests: list[tuple[str, str | None]] = []
         self.drop_after: int | None = None
         self.fail_first: int = 0
+        self.fail_after_drop = False   # after a dropped response, answer 503 to everything
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +38,9 @@ class Server:
 
             def do_GET(self) -> None:
                 server.requests.append((self.path, self.headers.get("Range")))
+                if server.fail_after_drop and server.drop_after is None:
+                    self.send_error(503)
+                    return
                 if server.fail_first:
                     server.fail_first -= 1
                     self.send_error(503)
@@ -219,3 +223,18 @@ def test_fixed_output_paths_ignore_the_url(store, tmp_path) -> None:
     two = fetchurl(store, "http://127.0.0.1:9/elsewhere", digest)
     assert two.outputs == one.outputs
     assert store.build([two.drv_path]).built == []
+
+
+def test_download_resumes_in_the_next_run(store, server) -> None:
+    server.files["/big"] = PAYLOAD
+    server.drop_after = 100000
+    server.fail_after_drop = True
+    drv = fetchurl(store, server.url + "/big", hashlib.sha256(PAYLOAD).digest())
+    with pytest.raises(BuildError, match="cannot download"):
+        store.build([drv.drv_path])
+    server.fail_after_drop = False
+    server.requests.clear()
+    store.build([drv.drv_path])
+    assert read_bytes(store, drv.outputs["out"]) == PAYLOAD
+    assert server.requests == [("/big", "bytes=100000-")]
+    assert os.listdir(os.path.join(store.state_dir, "downloads")) == []
