@@ -1,6 +1,6 @@
 """Imports every subcommand module so each registers itself on the `ndx` group."""
 
 from ndx.cli import eval as _eval  # noqa: F401
-from ndx.cli import image  # noqa: F401,E402  (`ndx image …`)
+from ndx.cli import image as _image  # noqa: F401
 from ndx.cli import parse  # noqa: F401 - `ndx parse`
 from ndx.cli import store as _store  # noqa: F401

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from ndx.evaluator.io import FixedOutput
@@ -179,22 +178,22 @@ def _build_in(store: DiskStore, drv_path: str, drv: StoreDerivation, options: Bu
                     remove_tree(path)
 
 
-def builtin_builders() -> dict[str, Callable[..., None]]:
-    """The builders the engine runs itself, by name. Each is called as
-    `fn(store, drv_path, drv, out, log, fetched, check_cancel)` and writes output `out`."""
-    from ndx.stdlib.fetch.builtin import builtin_fetchurl
-    from ndx.stdlib.image.builtin import BUILDER as IMAGE_BUILDER, builtin_build_image
-
-    return {"builtin:fetchurl": builtin_fetchurl, IMAGE_BUILDER: builtin_build_image}
+BUILTIN_BUILDERS = {
+    "builtin:fetchurl": ("ndx.stdlib.fetch.builtin", "builtin_fetchurl"),
+    "builtin:buildImage": ("ndx.stdlib.image.builtin", "builtin_build_image"),
+}
 
 
 def _run_builtin(store: DiskStore, drv_path: str, drv: StoreDerivation,
                  results: dict[str, str], reporter: Reporter, cancel: Cancellation) -> None:
-    builders = builtin_builders()
-    if drv.builder not in builders:
+    if drv.builder not in BUILTIN_BUILDERS:
         raise BuildError(f"'{drv_path}' asks for the unknown builder '{drv.builder}' "
-                         f"(the built-in builders are: {', '.join(sorted(builders))})",
+                         f"(the built-in builders are: {', '.join(BUILTIN_BUILDERS)})",
                          drv_path)
+    import importlib
+
+    module, function = BUILTIN_BUILDERS[drv.builder]
+    run_builtin = getattr(importlib.import_module(module), function)
 
     with open(store.log_file(drv_path), "w") as log:
         def say(line: str) -> None:
@@ -202,8 +201,8 @@ def _run_builtin(store: DiskStore, drv_path: str, drv: StoreDerivation,
             log.flush()
             reporter.log_line(drv.name, line)
 
-        builders[drv.builder](store, drv_path, drv, results["out"], say, reporter.fetched,
-                              cancel.check)
+        run_builtin(store, drv_path, drv, results["out"], say, reporter.fetched,
+                    cancel.check)
 
 
 def _run_builder(store: DiskStore, drv_path: str, drv: StoreDerivation,

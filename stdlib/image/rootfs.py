@@ -208,7 +208,11 @@ def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, root: str,
                 return  # a device node cannot be made here; the script cannot need it
         else:
             return
-    os.lchown(target, member.uid, member.gid)
+    try:
+        os.lchown(target, member.uid, member.gid)
+    except OSError as exc:
+        if exc.errno != 22:  # EINVAL: an owner this user namespace cannot map
+            raise
     if not member.issym():
         os.chmod(target, member.mode)
 

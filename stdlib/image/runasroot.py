@@ -42,7 +42,8 @@ from .errors import ImageError
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC = 4096, 16384
 MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
 
@@ -79,6 +80,7 @@ class RootJob:
     level: int | None = None
     store_dir: str = "/ndx/store"
     graph: dict[str, list[str]] = field(default_factory=dict)  # references, for the closure
+    self_map: bool = False          # unprivileged without subordinate ids: map uid 0 only
 
 
 # --- the caller's side ------------------------------------------------------------------------
@@ -87,8 +89,8 @@ def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
     """Run `job` in a helper process; the layer blob is written to `out_fd`. Returns the
     layer description (`diff_id`, `digest`, `size`, `media_type`)."""
     unprivileged = os.geteuid() != 0
-    if unprivileged:
-        _check_subids()
+    if unprivileged and not _has_subids():
+        job.self_map = True
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     env = dict(os.environ)
@@ -138,21 +140,24 @@ def _subids(path: str, user: str, uid: int) -> tuple[int, int] | None:
     return None
 
 
-def _check_subids() -> None:
+def _has_subids() -> bool:
+    """Whether this user can map a full range of ids (newuidmap and /etc/subuid ranges)."""
     if not shutil.which("newuidmap") or not shutil.which("newgidmap"):
-        raise ImageError("runAsRoot without root needs newuidmap and newgidmap "
-                         "(Debian package 'uidmap')")
+        return False
     uid = os.getuid()
-    user = pwd.getpwuid(uid).pw_name
-    for path in ("/etc/subuid", "/etc/subgid"):
-        if _subids(path, user, uid) is None:
-            raise ImageError(f"runAsRoot without root needs a subordinate id range for "
-                             f"'{user}' in {path} (for example '{user}:100000:65536')")
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = str(uid)
+    return all(_subids(path, user, uid) is not None for path in ("/etc/subuid", "/etc/subgid"))
 
 
 def _map_ids(pid: int) -> None:
     uid, gid = os.getuid(), os.getgid()
-    user = pwd.getpwuid(uid).pw_name
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = str(uid)
     for tool, path, own in (("newuidmap", "/etc/subuid", uid), ("newgidmap", "/etc/subgid", gid)):
         start, count = _subids(path, user, uid) or (0, 0)
         count = min(count, 65535)
@@ -179,7 +184,11 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str =
 
 def _bind_ro(source: str, target: str) -> None:
     _mount(source, target, None, MS_BIND | MS_REC)
-    _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+    # In a user namespace the flags locked on the original mount must be kept.
+    flags = os.statvfs(target).f_flag
+    locked = ((MS_NOSUID if flags & os.ST_NOSUID else 0) | (MS_NODEV if flags & os.ST_NODEV
+              else 0) | (MS_NOEXEC if flags & os.ST_NOEXEC else 0))
+    _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | locked)
 
 
 def _umount(target: str) -> None:
@@ -269,14 +278,22 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     from .rootfs import changes, extend_closure, extract_layer, snapshot
 
     unprivileged = os.geteuid() != 0
+    outer_uid, outer_gid = os.getuid(), os.getgid()
     _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
-    os.write(ready_fd, b"u" if unprivileged else b"r")
+    if unprivileged and job.self_map:
+        # No subordinate ids: map root to ourselves only (other owners cannot be set).
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {outer_uid} 1"),
+                           ("gid_map", f"0 {outer_gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    os.write(ready_fd, b"u" if unprivileged and not job.self_map else b"r")
     os.close(ready_fd)
     if os.read(go_fd, 1) != b"g":
         raise ImageError("runAsRoot: the id mapping was not set up")
     os.close(go_fd)
     if unprivileged:
-        os.setgroups([])
+        if not job.self_map:
+            os.setgroups([])
         os.setgid(0)
         os.setuid(0)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
@@ -358,7 +375,11 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     if code != 0:
         _umount(store_root)
         shutil.rmtree(root, ignore_errors=True)
-        raise ImageError(f"the runAsRoot script failed with exit code {code}")
+        hint = ("\nnote: ndx runs unprivileged without subordinate ids, so only root can "
+                "own files; add ranges for this user to /etc/subuid and /etc/subgid (and "
+                "install newuidmap, Debian package 'uidmap') to let the script chown"
+                if job.self_map else "")
+        raise ImageError(f"the runAsRoot script failed with exit code {code}{hint}")
 
     contents = LayerContents()
     if before is not None:
