@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import ndx.stdlib  # noqa: F401  (registers override)
+import pytest
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import force_deep

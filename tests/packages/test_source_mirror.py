@@ -23,7 +23,7 @@ def run_mirror(tmp_path: Path, mirror: Path, listing: Path,
                NDX_APT_SOURCE_STATE=str(tmp_path / "apt-state"))
     if path_prefix is not None:
         env["PATH"] = f"{path_prefix}:{env['PATH']}"
-    return subprocess.run(["sh", str(SCRIPT)], env=env, capture_output=True, text=True,
+    return subprocess.run(["sh", str(SCRIPT)], check=False, env=env, capture_output=True, text=True,
                           timeout=600)
 
 
