@@ -4,7 +4,7 @@ builders, the package set), checked through its own case files tests/packages/nd
 Each case file is a set `{ testName = { expr; expected; }; }`; `lib.runTests` lists the
 cases whose expr differs from expected. The files are plain Nix, so Nix 2.8 evaluates them
 as the oracle (`--readonly-mode`: derivations are instantiated, nothing is written to a
-store); the same files are meant for `ndx eval` once the evaluator is merged.
+store), and ndx evaluates the same files: both must find every case holding.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from ndx.cli.eval import run_eval
+
 ROOT = Path(__file__).resolve().parents[2]
 NDX_LIB = ROOT / "stdlib" / "ndx"
 CASES = sorted((Path(__file__).parent / "ndx").glob("*-tests.ndx"))
 
 
-def failing_cases(case_file: Path) -> list[dict[str, object]]:
-    """The cases of `case_file` whose expr differs from expected, as Nix evaluates them."""
+def failing_cases(case_file: Path, evaluator: str = "nix") -> list[dict[str, object]]:
+    """The cases of `case_file` whose expr differs from expected, as `evaluator` ("nix" or
+    "ndx") evaluates them."""
     expr = f"""
       let
         pkgs = import {NDX_LIB}/default.ndx {{ }};
@@ -31,17 +34,25 @@ def failing_cases(case_file: Path) -> list[dict[str, object]]:
       map (c: c // {{ expected = builtins.toJSON c.expected; result = builtins.toJSON c.result; }})
         (pkgs.lib.runTests cases)
     """
-    result = subprocess.run(
-        ["nix-instantiate", "--readonly-mode", "--eval", "--strict", "--json", "-E", expr],
-        check=False, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    failures: list[dict[str, object]] = json.loads(result.stdout)
+    if evaluator == "ndx":
+        # A memory store: the same derivation paths as on disk, nothing written or built.
+        evaluated = run_eval(None, expr, strict=True, json=True)
+        assert evaluated.exit_code == 0, evaluated.stderr
+        output = evaluated.stdout
+    else:
+        result = subprocess.run(
+            ["nix-instantiate", "--readonly-mode", "--eval", "--strict", "--json", "-E", expr],
+            check=False, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        output = result.stdout
+    failures: list[dict[str, object]] = json.loads(output)
     return failures
 
 
+@pytest.mark.parametrize("evaluator", ["nix", "ndx"])
 @pytest.mark.parametrize("case_file", CASES, ids=[c.stem for c in CASES])
-def test_every_case_holds(case_file: Path) -> None:
-    failures = failing_cases(case_file)
+def test_every_case_holds(case_file: Path, evaluator: str) -> None:
+    failures = failing_cases(case_file, evaluator)
     assert failures == [], "\n".join(
         f"{f['name']}: expected {f['expected']}, got {f['result']}" for f in failures)
 
@@ -50,9 +61,10 @@ def test_case_files_exist() -> None:
     assert {c.stem for c in CASES} >= {"lib-tests", "override-tests"}
 
 
-def test_a_wrong_expectation_is_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("evaluator", ["nix", "ndx"])
+def test_a_wrong_expectation_is_reported(tmp_path: Path, evaluator: str) -> None:
     case = tmp_path / "wrong-tests.ndx"
     case.write_text("{ lib }: { testRight = { expr = lib.id 1; expected = 1; };"
                     " testWrong = { expr = lib.optional true 1; expected = [ ]; }; }")
-    assert failing_cases(case) == [
+    assert failing_cases(case, evaluator) == [
         {"name": "testWrong", "expected": "[]", "result": "[1]"}]
