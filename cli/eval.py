@@ -11,6 +11,7 @@ out) so tests can run it in-process exactly as the CLI does.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,9 +114,9 @@ def eval_command(file: str | None, expression: str | None, strict: bool, json_: 
     if result.stdout:
         # Strings are byte strings: bytes that are not UTF-8 travel as surrogate escapes
         # and are written back out exactly.
-        out = click.get_binary_stream("stdout")
-        out.write(result.stdout.encode("utf-8", "surrogateescape"))
-        out.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.stdout.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
     if result.stderr:
         click.echo(result.stderr, nl=False, err=True)
     if result.exit_code:

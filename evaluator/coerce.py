@@ -91,7 +91,7 @@ def expect_int(value: Any, what: str | None = None) -> int:
     value = _force(value)
     if type(value) is not int:
         raise type_error("an integer", value, what)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def expect_float(value: Any, what: str | None = None) -> float:
@@ -118,7 +118,7 @@ def expect_bool(value: Any, what: str | None = None) -> bool:
     """Force `value` and return it as a Boolean."""
     value = _force(value)
     if value is True or value is False:
-        return value  # type: ignore[no-any-return]
+        return value
     raise type_error("a Boolean", value, what)
 
 
@@ -161,7 +161,7 @@ def expect_path(value: Any, what: str | None = None) -> PathValue:
     value = _force(value)
     if type(value) is not PathValue:
         raise type_error("a path", value, what)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def expect_list(value: Any, what: str | None = None) -> list[Any]:
@@ -169,7 +169,7 @@ def expect_list(value: Any, what: str | None = None) -> list[Any]:
     value = _force(value)
     if type(value) is not list:
         raise type_error("a list", value, what)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def expect_attrs(value: Any, what: str | None = None) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def expect_attrs(value: Any, what: str | None = None) -> dict[str, Any]:
     value = _force(value)
     if type(value) is not dict:
         raise type_error("a set", value, what)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def is_function(value: Any) -> bool:
@@ -212,8 +212,8 @@ def coerce_to_string(value: Any, ctx: EvalContext | None, *, what: str | None = 
     """
     value = _force(value)
     t = type(value)
-    if t is str or t is ContextString:
-        return value  # type: ignore[no-any-return]
+    if isinstance(value, (str, ContextString)):
+        return value
     if t is PathValue:
         path = value.path
         if canonicalize_path:
@@ -221,7 +221,7 @@ def coerce_to_string(value: Any, ctx: EvalContext | None, *, what: str | None = 
 
             path = canonical_path(path)
         if not copy_to_store:
-            return path
+            return str(path)
         if ctx is None:
             from .errors import NotAvailableError
 

@@ -181,8 +181,11 @@ class EvalContext:
         return self.program.import_file(path)
 
     def evaluate_file(self, path: str) -> Any:
-        """Evaluate a file to weak head normal form (like `import`)."""
-        return self.import_file(os.path.abspath(path))
+        """Evaluate a file to weak head normal form (like `import`), on the deep-stack
+        evaluation thread (`session.run_deep`)."""
+        from .session import run_deep
+
+        return run_deep(self.import_file, os.path.abspath(path))
 
     def evaluate_string(self, text: str, *, name: str = "«string»",
                         base_dir: str | None = None,
@@ -190,8 +193,12 @@ class EvalContext:
         """Evaluate expression text (`ndx eval -E`) to weak head normal form; relative
         paths in it resolve against `base_dir` (the current directory by default).
         `variables` (name → value or Thunk) are in scope for the text, as a REPL's
-        bindings are."""
-        return self.program.evaluate_text(text, name, base_dir or os.getcwd(), variables)
+        bindings are. Runs on the deep-stack evaluation thread (`session.run_deep`);
+        force the result further (`runtime.force_deep`) through `run_deep` too."""
+        from .session import run_deep
+
+        return run_deep(self.program.evaluate_text, text, name, base_dir or os.getcwd(),
+                        variables)
 
     def lookup_search_path(self, name: str) -> str | None:
         """Where `<name>` points according to the search path, or None."""

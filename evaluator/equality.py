@@ -66,7 +66,7 @@ def equal_forced(a: Any, b: Any) -> bool:
 
 
 def _text(s: Any) -> str:
-    return s if type(s) is str else s.text  # type: ignore[no-any-return]
+    return s if type(s) is str else s.text
 
 
 def _is_derivation(attrs: dict[str, Any]) -> bool:

@@ -89,7 +89,7 @@ def format_scalar(value: Any) -> str | None:
     if t is ContextString:
         return quote_string(value.text)
     if t is PathValue:
-        return value.path
+        return str(value.path)
     if t is Lambda:
         return "<LAMBDA>"
     if t is PrimOp:
@@ -97,7 +97,10 @@ def format_scalar(value: Any) -> str | None:
     if t is PrimOpApp:
         return "<PRIMOP-APP>"
     if t is Thunk:
-        return "<CODE>" if value.code is not None else format_scalar(value.value)
+        if value.code is not None:
+            return "<CODE>"
+        inner: str | None = format_scalar(value.value)
+        return inner
     return None
 
 

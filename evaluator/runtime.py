@@ -31,7 +31,8 @@ def apply(function: Any, arg: Any) -> Any:
         function = function.force()
     t = type(function)
     if t is Lambda:
-        result = function.call(arg)
+        body = function.body
+        result = body([function.env, arg]) if body is not None else function._call(arg)
     elif t is PrimOp:
         if function.arity != 1:
             return PrimOpApp(function, (arg,))

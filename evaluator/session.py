@@ -51,7 +51,11 @@ class StackOverflowError(EvalError):
 
 def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(*args, **kwargs)` on a thread with a deep stack and return its result
-    (or raise its exception here). Re-entrant calls run directly."""
+    (or raise its exception here). Re-entrant calls run directly.
+
+    The recursion limit and GC thresholds are process-wide in Python: they are raised
+    while any evaluation runs and restored when the last one ends, so no other thread
+    (with an ordinary 8 MiB stack) runs with the high limit for longer than needed."""
     if getattr(_state, "deep", False):
         return fn(*args, **kwargs)
     result: list[Any] = []
@@ -68,24 +72,45 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
             failure.append(exc)
 
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-    old_thresholds = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    old_size = threading.stack_size()
-    threading.stack_size(STACK_SIZE)
+    _enter()
     try:
-        thread = threading.Thread(target=target, name="ndx-eval", daemon=True)
-        thread.start()
-    finally:
-        threading.stack_size(old_size)
-    try:
+        old_size = threading.stack_size()
+        threading.stack_size(STACK_SIZE)
+        try:
+            thread = threading.Thread(target=target, name="ndx-eval", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(old_size)
         thread.join()
     finally:
-        gc.set_threshold(*old_thresholds)
+        _leave()
     if failure:
         raise failure[0]
     return result[0]  # type: ignore[no-any-return]
+
+
+_settings_lock = threading.Lock()
+_active = 0
+_saved: tuple[int, tuple[int, ...]] = (0, ())
+
+
+def _enter() -> None:
+    global _active, _saved
+    with _settings_lock:
+        if _active == 0:
+            _saved = (sys.getrecursionlimit(), gc.get_threshold())
+            sys.setrecursionlimit(max(_saved[0], RECURSION_LIMIT))
+            gc.set_threshold(*GC_THRESHOLDS)
+        _active += 1
+
+
+def _leave() -> None:
+    global _active
+    with _settings_lock:
+        _active -= 1
+        if _active == 0:
+            sys.setrecursionlimit(_saved[0])
+            gc.set_threshold(*_saved[1])
 
 
 _state = threading.local()
@@ -149,7 +174,7 @@ def render_value(ctx: EvalContext, value: Any, *, strict: bool, json: bool) -> s
         if not strict:
             _check_json_forced(value)
         text = force(apply(to_json, value))
-        return text if type(text) is str else text.text  # type: ignore[no-any-return]
+        return text if type(text) is str else text.text
     if strict:
         force_deep(value)
     return print_value(value) + "\n"
@@ -177,9 +202,14 @@ def _auto_args(ctx: EvalContext, request: EvalRequest) -> dict[str, Any]:
         if kind == "str":
             args[name] = text
         else:
-            args[name] = Thunk(lambda _env, t=text: ctx.evaluate_string(
-                t, name="«string»", base_dir=base_dir), None)
+            args[name] = Thunk(_evaluate_argument, (ctx, text, base_dir))
     return args
+
+
+def _evaluate_argument(job: tuple[EvalContext, str, str]) -> Any:
+    """The value of an `--arg NAME EXPR` expression (evaluated only if used)."""
+    ctx, text, base_dir = job
+    return ctx.evaluate_string(text, base_dir=base_dir)
 
 
 def auto_call(value: Any, args: dict[str, Any]) -> Any:

@@ -137,6 +137,11 @@ class Thunk:
             value = code(env)
             if type(value) is Thunk:
                 value = value.force()
+            elif type(value) is list and 0 < len(value) <= 2:
+                # Nix stores a list of one or two elements inside the value itself, so
+                # a thunk evaluating to an existing short list holds a copy of it; this
+                # shows only in which lists print as `«repeated»`, and we match it.
+                value = value.copy()
         except BaseException as exc:
             self.code = code
             if getattr(exc, "span", 0) is None and self.span is not None:

@@ -5,6 +5,7 @@ evaluator. `derivation` and `derivationStrict` are in `derivations.py`.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..coerce import (
 )
 from ..context import EvalContext
 from ..errors import AbortError, AssertionFailedError, EvalError, ThrownError
-from ..hashing import placeholder as placeholder_path
+from ..hashes import encode_base32
 from ..imports import find_file
 from ..printer import print_value
 from ..runtime import force_deep
@@ -237,7 +238,8 @@ def to_string(ctx: EvalContext, value: Any) -> Any:
 def placeholder(output: Any) -> str:
     """The placeholder a derivation's attributes use for output `output`'s path (the
     builder sees the real path there)."""
-    return placeholder_path(expect_string_no_context(output, "the argument of 'placeholder'"))
+    name = expect_string_no_context(output, "the argument of 'placeholder'")
+    return "/" + encode_base32(hashlib.sha256(f"nix-output:{name}".encode()).digest())
 
 
 @builtin("getEnv", 1, context=True)

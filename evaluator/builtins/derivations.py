@@ -23,7 +23,7 @@ from ..coerce import (
 )
 from ..context import EvalContext
 from ..errors import EvalError
-from ..hashing import parse_hash
+from ..hashes import HashError, parse_hash
 from ..io import Derivation, FixedOutput
 from ..runtime import apply
 from ..values import ContextString, Thunk, force, string_context, string_text
@@ -187,7 +187,7 @@ def _fixed_output(fields: dict[str, Any], outputs: tuple[str, ...]) -> FixedOutp
         raise EvalError(f"invalid value '{mode}' for 'outputHashMode' attribute")
     try:
         algo, digest = parse_hash(text, fields.get("outputHashAlgo") or None)
-    except ValueError as exc:
+    except HashError as exc:
         raise EvalError(str(exc)) from None
     return FixedOutput(algo, digest, mode == "recursive")
 

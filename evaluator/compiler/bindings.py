@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ndx.lang import ast as A
 
 from ..coerce import type_error
 from ..errors import EvalError, MissingAttributeError, UndefinedVariableError
 from ..values import ContextString, Thunk
+from .core import CompilerCore
 from .lazy import Code, Const, Delay, Lazy, Make, SlotRef, env_walker, maker_of
 from .scope import Scope
-
-if TYPE_CHECKING:
-    from .compiler import Compiler
 
 
 def did_you_mean(name: str, candidates: Any) -> str:
@@ -55,18 +53,18 @@ def _ready(value: Any, span: Any) -> Thunk:
 def attr_name(value: Any, span: Any) -> str:
     """A computed attribute name (`${e}`): the forced string, with no context."""
     if type(value) is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if type(value) is ContextString:
-        return value.text  # type: ignore[no-any-return]
+        return value.text
     raise type_error("a string", value, "an attribute name").at(span)
 
 
-class BindingsCompiler:
+class BindingsCompiler(CompilerCore):
     """Mixin of `Compiler`: sets, lets, with, select, has-attr."""
 
     # -------------------------------------------------------------- environments
 
-    def _fillers(self: Compiler, bindings: A.Bindings, scope: Scope,
+    def _fillers(self, bindings: A.Bindings, scope: Scope,
                  inner: Scope) -> tuple[list[Any], Callable[[Any, Any], None] | None,
                                         list[tuple[int, Code, Any]] | None]:
         """Compile the static bindings of a `let` / recursive set living in `inner`'s
@@ -124,7 +122,7 @@ class BindingsCompiler:
 
         return init, fill, None
 
-    def _environment(self: Compiler, bindings: A.Bindings, scope: Scope,
+    def _environment(self, bindings: A.Bindings, scope: Scope,
                      inner: Scope) -> Callable[[Any], Any]:
         """`make(env) -> new_env` for a `let` / recursive set (slots filled)."""
         init, fill, delays = self._fillers(bindings, scope, inner)
@@ -154,7 +152,7 @@ class BindingsCompiler:
 
     # ------------------------------------------------------------------ let
 
-    def _let(self: Compiler, node: A.Let, scope: Scope) -> Code:
+    def _let(self, node: A.Let, scope: Scope) -> Code:
         bindings = node.bindings
         if bindings.dynamic:
             raise EvalError("dynamic attributes are not allowed in let",
@@ -166,7 +164,7 @@ class BindingsCompiler:
 
     # ------------------------------------------------------------------ sets
 
-    def _attrset(self: Compiler, node: A.AttrSet, scope: Scope) -> Code:
+    def _attrset(self, node: A.AttrSet, scope: Scope) -> Code:
         if node.recursive:
             return self._rec_attrset(node, scope)
         bindings = node.bindings
@@ -221,7 +219,7 @@ class BindingsCompiler:
 
         return attrset
 
-    def _rec_attrset(self: Compiler, node: A.AttrSet, scope: Scope) -> Code:
+    def _rec_attrset(self, node: A.AttrSet, scope: Scope) -> Code:
         bindings = node.bindings
         names = [b.name for b in bindings.attrs]
         inner = scope.child(names)
@@ -245,7 +243,7 @@ class BindingsCompiler:
 
         return rec_attrset
 
-    def _dynamic_bindings(self: Compiler, bindings: A.Bindings,
+    def _dynamic_bindings(self, bindings: A.Bindings,
                           scope: Scope) -> Callable[[Any, dict[str, Any]], None] | None:
         """`add(env, attrs)` evaluating `${key} = value;` bindings, or None."""
         if not bindings.dynamic:
@@ -270,7 +268,7 @@ class BindingsCompiler:
 
     # ------------------------------------------------------------------ with
 
-    def _with(self: Compiler, node: A.With, scope: Scope) -> Code:
+    def _with(self, node: A.With, scope: Scope) -> Code:
         namespace = maker_of(self.lazy(node.namespace, scope))
         body = self.compile(node.body, scope.with_scope())
 
@@ -279,7 +277,7 @@ class BindingsCompiler:
 
         return with_
 
-    def with_lookup(self: Compiler, name: str, depths: tuple[int, ...], span: Any) -> Code:
+    def with_lookup(self, name: str, depths: tuple[int, ...], span: Any) -> Code:
         """A variable only `with`s can bind: search their namespaces, innermost first."""
         walkers = [env_walker(d) for d in depths]
 
@@ -303,7 +301,7 @@ class BindingsCompiler:
 
     # ------------------------------------------------------------------ select
 
-    def _keys(self: Compiler, path: tuple[A.AttrKey, ...],
+    def _keys(self, path: tuple[A.AttrKey, ...],
               scope: Scope) -> list[tuple[str | None, Code | None, Any]]:
         keys: list[tuple[str | None, Code | None, Any]] = []
         for key in path:
@@ -313,7 +311,7 @@ class BindingsCompiler:
                 keys.append((None, self.compile(key, scope), key.span))
         return keys
 
-    def _select(self: Compiler, node: A.Select, scope: Scope) -> Code:
+    def _select(self, node: A.Select, scope: Scope) -> Code:
         subject = self.compile(node.subject, scope)
         keys = self._keys(node.path, scope)
         default = None if node.default is None else self.compile(node.default, scope)
@@ -358,7 +356,7 @@ class BindingsCompiler:
 
         return select
 
-    def _hasattr(self: Compiler, node: A.HasAttr, scope: Scope) -> Code:
+    def _hasattr(self, node: A.HasAttr, scope: Scope) -> Code:
         subject = self.compile(node.subject, scope)
         keys = self._keys(node.path, scope)
 

@@ -12,13 +12,12 @@ operators), `bindings.py` (sets, `let`, `with`, selection), `functions.py` (lamb
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from ndx.lang import ast as A
 
 from ..coerce import show_type, type_error
-from ..errors import AssertionFailedError, EvalError, UndefinedVariableError
+from ..errors import AssertionFailedError, EvalError
 from ..operators import (
     INT_MIN,
     concat_lists,
@@ -30,8 +29,8 @@ from ..values import Thunk
 from . import templates
 from .bindings import BindingsCompiler
 from .functions import FunctionsCompiler
-from .lazy import Code, Const, Delay, Lazy, Make, SlotRef, maker_of, slot_getter
-from .scope import Constant, Dynamic, Scope, Slot
+from .lazy import Code, Const, Delay, SlotRef, maker_of, slot_getter
+from .scope import Constant, Scope, Slot
 from .strings import StringsCompiler
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
     """Compiles expressions for one evaluation context (builtins resolve to its values)."""
 
     def __init__(self, ctx: EvalContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self._dispatch = {
             A.Int: self._literal, A.Float: self._literal, A.Str: self._literal,
             A.Path: self._path, A.Var: self._var, A.Apply: self._apply, A.If: self._if,
@@ -62,67 +61,6 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
             A.PathInterpolation: self._path_interpolation,
             A.SearchPath: self._search_path, A.CurPos: self._curpos,
         }
-
-    # ------------------------------------------------------------------ entry points
-
-    def compile(self, node: A.Expr, scope: Scope) -> Code:
-        """`node` as a closure `code(env) -> value` (weak head normal form)."""
-        return self._dispatch[type(node)](node, scope)  # type: ignore[no-any-return]
-
-    def lazy(self, node: A.Expr, scope: Scope, name: str | None = None, *,
-             argument: bool = False) -> Lazy:
-        """How to produce `node`'s value without evaluating it (see `lazy.py`).
-        `name` names a function literal bound to an attribute or variable.
-
-        A function literal passed as an `argument` is built at once (it cannot fail);
-        bound anywhere else it stays a Thunk until used, as in Nix, which shows in
-        how unevaluated values print (`<CODE>`)."""
-        t = type(node)
-        if t is A.Int or t is A.Float or t is A.Str:
-            return Const(node.value)  # type: ignore[union-attr]
-        if t is A.Path:
-            return Const(self.ctx.make_path(node.value))  # type: ignore[union-attr]
-        if t is A.Var:
-            where = self.resolve(node, scope)  # type: ignore[arg-type]
-            if type(where) is Slot:
-                return SlotRef(where.depth, where.index)
-            if type(where) is Constant:
-                return Const(where.value)
-        elif t is A.Lambda:
-            maker = self.lambda_maker(node, scope, name)  # type: ignore[arg-type]
-            return Make(maker) if argument else Delay(maker, node.span)
-        return Delay(self.compile(node, scope), node.span)
-
-    def operand(self, node: A.Expr, scope: Scope) -> tuple[Any, ...]:
-        """`node` as a template operand: a constant, a variable slot, or code."""
-        t = type(node)
-        if t is A.Int or t is A.Float or t is A.Str:
-            return ("const", node.value)  # type: ignore[union-attr]
-        if t is A.Var:
-            where = self.resolve(node, scope)  # type: ignore[arg-type]
-            if type(where) is Slot:
-                return ("slot", where.depth, where.index)
-            if type(where) is Constant and type(where.value) is not Thunk:
-                return ("const", where.value)
-        return ("code", self.compile(node, scope))
-
-    def file_name(self, span: Any) -> str:
-        """The file a span is in, as `__curPos` and `unsafeGetAttrPos` report it."""
-        name = span.source.name
-        if name == "«string»":
-            # Nix 2.8 reports the expression's own text as the file of a position in
-            # `-E` text; we match it so positions print the same.
-            return span.source.text  # type: ignore[no-any-return]
-        if name.startswith("«") or os.path.isabs(name):
-            return name  # type: ignore[no-any-return]
-        return os.path.join(span.source.base_dir, os.path.basename(name))
-
-    def resolve(self, node: A.Var, scope: Scope) -> Slot | Constant | Dynamic:
-        """Where the variable lives; an unbound name is an error before evaluation."""
-        where = scope.resolve(node.name)
-        if where is None:
-            raise UndefinedVariableError(f"undefined variable '{node.name}'", node.span)
-        return where
 
     # ------------------------------------------------------------------ literals
 
@@ -153,8 +91,8 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
         args: list[A.Apply] = []
         head: A.Expr = node
         while type(head) is A.Apply:
-            args.append(head)  # type: ignore[arg-type]
-            head = head.func  # type: ignore[union-attr]
+            args.append(head)
+            head = head.func
         args.reverse()
         function = self.operand(head, scope)
         code: Code | None = None

@@ -9,7 +9,7 @@ each other and to the `@` name).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ndx.lang import ast as A
 
@@ -17,11 +17,9 @@ from ..coerce import type_error
 from ..errors import EvalError, FunctionCallError
 from ..values import Lambda, PrimOp, PrimOpApp, Thunk
 from .bindings import did_you_mean
+from .core import CompilerCore
 from .lazy import Code, Delay, SlotRef, maker_of
 from .scope import Scope
-
-if TYPE_CHECKING:
-    from .compiler import Compiler
 
 
 def describe_function(f: Any) -> str:
@@ -52,13 +50,13 @@ def call_failed(error: EvalError, f: Any, span: Any) -> EvalError:
 _MISSING = object()
 
 
-class FunctionsCompiler:
+class FunctionsCompiler(CompilerCore):
     """Mixin of `Compiler`: lambdas."""
 
-    def _lambda_code(self: Compiler, node: A.Lambda, scope: Scope) -> Code:
+    def _lambda_code(self, node: A.Lambda, scope: Scope) -> Code:
         return self.lambda_maker(node, scope, None)
 
-    def lambda_maker(self: Compiler, node: A.Lambda, scope: Scope,
+    def lambda_maker(self, node: A.Lambda, scope: Scope,
                      name: str | None) -> Code:
         """`make(env) -> Lambda` for a function literal (named by its binding)."""
         span = node.span
@@ -72,7 +70,7 @@ class FunctionsCompiler:
             return make_plain
         return self._formals_maker(node, scope, name)
 
-    def _formals_maker(self: Compiler, node: A.Lambda, scope: Scope,
+    def _formals_maker(self, node: A.Lambda, scope: Scope,
                        name: str | None) -> Code:
         formals = node.formals
         assert formals is not None
@@ -83,7 +81,8 @@ class FunctionsCompiler:
         first = 2 if has_param else 1
         params: list[tuple[str, int, Any]] = []
         for i, param in enumerate(formals.params):
-            default = None
+            # None (required), (code, span) for a default to delay, or a maker.
+            default: Any = None
             if param.default is not None:
                 lazy = self.lazy(param.default, inner)
                 if type(lazy) is SlotRef and lazy.depth == 0:

@@ -15,7 +15,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ndx.lang.ast import Expr
@@ -84,14 +84,14 @@ def _reduce_by_constructor(node: object) -> tuple[object, tuple[object, ...]]:
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _dispatch_table() -> dict[type, object]:
+def _dispatch_table() -> dict[type, Any]:
     import copyreg
     import dataclasses
 
     from ndx.lang import ast
     from ndx.lang.source import Span
 
-    table: dict[type, object] = dict(copyreg.dispatch_table)
+    table: dict[type, Any] = dict(copyreg.dispatch_table)
     for cls in [Span, *vars(ast).values()]:
         if isinstance(cls, type) and dataclasses.is_dataclass(cls):
             fields = dataclasses.fields(cls)

@@ -9,7 +9,7 @@ evaluation context skips the parser.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..builtins import registry
@@ -35,10 +35,12 @@ def parse_text(text: str, name: str, base_dir: str) -> Expr:
     return parse(text, name, base_dir)
 
 
-def parse_file(path: str) -> Expr:
-    """Parse the file at `path`, through the process-wide cache."""
+def parse_file(path: str, host: str | None = None) -> Expr:
+    """Parse the file at `path`, through the process-wide cache. `host` is where its
+    bytes are when that differs from `path` (a store path in a relocated store)."""
+    host = host or path
     try:
-        info = os.stat(path)
+        info = os.stat(host)
         key = (path, info.st_mtime_ns, info.st_size)
     except OSError as exc:
         raise EvalError(f"cannot read '{path}': {exc.strerror or exc}") from None
@@ -46,7 +48,7 @@ def parse_file(path: str) -> Expr:
     if cached is not None:
         return cached
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(host, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") \
@@ -59,13 +61,13 @@ def parse_file(path: str) -> Expr:
     return expr
 
 
-def resolve_expr_path(path: str) -> str:
+def resolve_expr_path(path: str, host: Callable[[str], str] = str) -> str:
     """The file `import path` reads: a directory means its `default.ndx`, else its
-    `default.nix`."""
-    if os.path.isdir(path):
+    `default.nix`. `host` maps a path to where it is on this machine."""
+    if os.path.isdir(host(path)):
         for name in ("default.ndx", "default.nix"):
             candidate = os.path.join(path, name)
-            if os.path.exists(candidate):
+            if os.path.exists(host(candidate)):
                 return candidate
         return os.path.join(path, "default.ndx")
     return path
@@ -114,7 +116,7 @@ class Program:
     def import_file(self, path: str) -> Any:
         """The value of the file at `path`, evaluated once per context. A file that
         imports itself while being evaluated is infinite recursion."""
-        path = resolve_expr_path(path)
+        path = resolve_expr_path(path, self.ctx.host_path)
         cache = self.ctx.import_cache
         thunk = cache.get(path)
         if thunk is None:
@@ -123,13 +125,13 @@ class Program:
         return thunk.force()
 
     def _evaluate_file(self, path: str) -> Any:
-        return self.evaluate_expr(parse_file(path))
+        return self.evaluate_expr(parse_file(path, self.ctx.host_path(path)))
 
     def scoped_import(self, scope_attrs: dict[str, Any], path: str) -> Any:
         """`scopedImport attrs path`: the file evaluated with `attrs` as an extra
         lexical scope outside it (shadowing builtins); not cached."""
-        path = resolve_expr_path(path)
+        path = resolve_expr_path(path, self.ctx.host_path)
         names = list(scope_attrs)
         scope = self.base_scope.child(names)
         env = [None, *(scope_attrs[n] for n in names)]
-        return self.evaluate_expr(parse_file(path), scope, env)
+        return self.evaluate_expr(parse_file(path, self.ctx.host_path(path)), scope, env)

@@ -8,7 +8,7 @@ to the store, and the result is canonicalised.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ndx.lang import ast as A
 
@@ -16,17 +16,15 @@ from ..coerce import coerce_to_string
 from ..errors import EvalError
 from ..paths import canonical_path
 from ..values import ContextString, PathValue
+from .core import CompilerCore
 from .lazy import Code
 from .scope import Scope
 
-if TYPE_CHECKING:
-    from .compiler import Compiler
 
-
-class StringsCompiler:
+class StringsCompiler(CompilerCore):
     """Mixin of `Compiler`: interpolation, paths, search paths, `__curPos`."""
 
-    def _interpolation(self: Compiler, node: A.Interpolation, scope: Scope) -> Code:
+    def _interpolation(self, node: A.Interpolation, scope: Scope) -> Code:
         ctx = self.ctx
         parts: list[tuple[str | None, Code | None, Any]] = []
         for part in node.parts:
@@ -50,7 +48,7 @@ class StringsCompiler:
                     value = coerce_to_string(value, ctx, what="an interpolated expression")
                 except EvalError as error:
                     raise error.at(span)
-                if type(value) is ContextString:
+                if isinstance(value, ContextString):
                     texts.append(value.text)
                     context = value.context if context is None else context | value.context
                 else:
@@ -61,14 +59,16 @@ class StringsCompiler:
 
         return interpolate
 
-    def _path_interpolation(self: Compiler, node: A.PathInterpolation,
+    def _path_interpolation(self, node: A.PathInterpolation,
                             scope: Scope) -> Code:
         ctx = self.ctx
         prefix = node.parts[0]
         assert type(prefix) is A.Str
         head = prefix.value
-        rest = [(self.compile(part, scope), part.span) if type(part) is not A.Str
-                else (None, part.value) for part in node.parts[1:]]
+        # (code, span) for an interpolated part, (None, text) for a literal one.
+        rest: list[tuple[Code | None, Any]] = [
+            (self.compile(part, scope), part.span) if not isinstance(part, A.Str)
+            else (None, part.value) for part in node.parts[1:]]
         span = node.span
 
         def path(env: Any) -> Any:
@@ -90,7 +90,7 @@ class StringsCompiler:
 
         return path
 
-    def _search_path(self: Compiler, node: A.SearchPath, scope: Scope) -> Code:
+    def _search_path(self, node: A.SearchPath, scope: Scope) -> Code:
         # `<name>` is `__findFile __nixPath "name"`, looked up like any variable (so a
         # program may rebind `__findFile`, as in Nix).
         span = node.span
@@ -98,7 +98,7 @@ class StringsCompiler:
                        A.Str(node.name, span), span)
         return self.compile(call, scope)
 
-    def _curpos(self: Compiler, node: A.CurPos, scope: Scope) -> Code:
+    def _curpos(self, node: A.CurPos, scope: Scope) -> Code:
         span = node.span
         file = self.file_name(span)
         position = {"file": file, "line": span.line, "column": span.column}

@@ -70,3 +70,12 @@ def test_infinite_function_recursion_is_an_ndx_error() -> None:
 def test_infinite_recursion_of_a_value_names_it() -> None:
     with pytest.raises(EvalError, match="infinite recursion encountered"):
         evaluate_text("let x = { y = x.y; }; in x.y")
+
+
+def test_process_settings_are_restored_after_evaluation() -> None:
+    import gc
+    import sys
+
+    limit, thresholds = sys.getrecursionlimit(), gc.get_threshold()
+    assert evaluate_text("1 + 1") == 2
+    assert (sys.getrecursionlimit(), gc.get_threshold()) == (limit, thresholds)

@@ -99,3 +99,10 @@ def test_fixed_output_derivation_hash_is_parsed() -> None:
     with pytest.raises(EvalError, match="wrong length"):
         evaluate_text('builtins.derivationStrict { name = "src"; builder = "b"; system = "s";'
                       ' outputHash = "abc"; outputHashAlgo = "sha256"; }', ctx)
+
+
+def test_importing_a_store_path_reads_it_through_the_store(tmp_path: Path) -> None:
+    (tmp_path / "x.ndx").write_text("{ v = 42; }")
+    ctx = EvalContext(MemoryStore())
+    value = evaluate_text('(import "${./x.ndx}").v', ctx, base_dir=str(tmp_path))
+    assert value == 42
