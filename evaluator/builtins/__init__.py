@@ -5,3 +5,5 @@ package imports every domain module, which fills the registry.
 """
 
 from . import core, derivations  # noqa: F401
+from . import arith, attrs, context, files, json_format, lists, strings  # noqa: F401
+from . import toml_format, xml_format  # noqa: F401

@@ -53,7 +53,7 @@ def builder_environment(store: DiskStore, drv_path: str, drv: StoreDerivation,
     env["NDX_BUILD_TOP"] = build_top
     env["TMPDIR"] = build_top
     if drv.is_fixed_output:
-        for name in drv.env.get("impureEnvVars", "").split():
+        for name in drv.attr_list("impureEnvVars"):
             if name in os.environ:
                 env[name] = os.environ[name]
     return env

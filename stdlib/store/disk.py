@@ -39,7 +39,7 @@ from .fsutil import CANONICAL_MTIME, canonicalize, remove_tree
 from .gc import GCResult, collect_garbage, delete_paths
 from .hostdeps import host_fingerprint
 from .locks import GCLock, PathLock, Session, live_tokens, path_locks
-from .nar import NarError, hash_path
+from .nar import NarError, hash_file, hash_path
 from .paths import (
     STORE_DIR,
     InvalidNameError,
@@ -148,16 +148,13 @@ class DiskStore:
                 if not os.path.isfile(source):
                     raise StoreError(f"cannot add '{source}' to the store flat: "
                                      "it is not a regular file")
-                from .nar import hash_file
                 digest = hash_file(source)
-                fixed = FixedOutput("sha256", digest, False)
                 path = fixed_output_path(name, "sha256", digest, False)
             else:
                 try:
                     digest, _ = hash_path(source, filter)
                 except NarError as exc:
                     raise StoreError(f"cannot add '{source}' to the store: {exc}") from None
-                fixed = FixedOutput("sha256", digest, True)
                 path = source_path(name, digest)
             self.session.add([path])
             if self.db.is_valid(path):
@@ -165,12 +162,13 @@ class DiskStore:
             with self.temp_dir("add-" + name) as tmp:
                 copy = os.path.join(tmp, "content")
                 _copy_tree(source, copy, filter if recursive else None)
-                try:
-                    check_fixed_tree(copy, fixed, f"copy of '{source}'")
-                except StoreError:
+                nar_digest, size = hash_path(copy)
+                if (nar_digest if recursive else hash_file(copy)) != digest:
                     raise StoreError(f"'{source}' changed while it was being added to "
-                                     "the store; try again") from None
-                self.install([(copy, self._content_registration(path, copy, fixed))])
+                                     "the store; try again")
+                self.install([(copy, Registration(
+                    path, "sha256:" + nix_base32(nar_digest), size, frozenset(),
+                    ca=ca_string("sha256", digest, recursive)))])
         return path
 
     def add_text(self, name: str, text: str, references: Sequence[str]) -> str:

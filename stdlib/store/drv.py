@@ -16,6 +16,7 @@ fetching the same tarball from another URL changes nothing downstream.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -97,7 +98,20 @@ class StoreDerivation:
 
     def host_deps(self) -> tuple[str, ...]:
         """The host paths this derivation may see (`__impureHostDeps`)."""
-        return tuple(self.env.get(HOST_DEPS_ATTR, "").split())
+        return attr_list(self.env, HOST_DEPS_ATTR)
+
+    def attr_list(self, name: str) -> tuple[str, ...]:
+        """A list-of-strings attribute, whether structured (`__json`) or not."""
+        return attr_list(self.env, name)
+
+
+def attr_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Attribute `name` as a list of strings: space-separated in the environment, or a
+    JSON list inside `__json` for `__structuredAttrs` derivations."""
+    if "__json" in env:
+        value = json.loads(env["__json"]).get(name, [])
+        return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+    return tuple(env.get(name, "").split())
 
 
 def _s(text: str) -> str:
@@ -253,7 +267,10 @@ def instantiate(drv: Derivation, input_hash: HashModulo,
                                   f"'{name}'") from None
     env = dict(drv.env)
     env.setdefault("name", drv.name)
-    host_deps = tuple(env.get(HOST_DEPS_ATTR, "").split())
+    try:
+        host_deps = attr_list(env, HOST_DEPS_ATTR)
+    except ValueError:
+        raise DerivationError(f"derivation '{drv.name}': __json is not valid JSON") from None
     if host_deps:
         for dep in host_deps:
             if not dep.startswith("/") or dep.startswith(store_dir + "/"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from ndx.evaluator.hashes import (
+    BASE32_ALPHABET,
     DIGEST_SIZES,
     HashError,
     compress_hash,
@@ -20,8 +21,11 @@ from ndx.evaluator.hashes import (
     to_sri,
 )
 
-__all__ = ["DIGEST_SIZES", "HashError", "base16", "compress_hash", "from_nix_base32",
+__all__ = ["DIGEST_SIZES", "NIX_BASE32_ALPHABET", "HashError", "base16", "compress_hash", "from_nix_base32",
            "nix_base32", "parse_hash", "sha256", "sri"]
+
+NIX_BASE32_ALPHABET = BASE32_ALPHABET
+"""Nix's base32 digits: no e, o, u, t (so hashes spell no words)."""
 
 nix_base32 = encode_base32
 """Encode a digest in Nix's base32 (`0123456789abcdfghijklmnpqrsvwxyz`)."""

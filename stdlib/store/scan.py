@@ -9,15 +9,18 @@ every path a program can open at run time — and nothing that was only used to 
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterable
 
+from .encoding import NIX_BASE32_ALPHABET
 from .paths import HASH_LENGTH, hash_part
 
 CHUNK = 1 << 20
 
-_RUN = re.compile(rb"[0-9a-df-np-sv-z]{32,}")
+# Bytes of Nix's base32 alphabet map to 1, all others to 0: runs of candidate
+# characters are then found with bytes.find, at C speed.
+_MARK = bytes(1 if chr(i) in NIX_BASE32_ALPHABET else 0 for i in range(256))
+_RUN = b"\x01" * HASH_LENGTH
 
 
 class _Scanner:
@@ -29,12 +32,17 @@ class _Scanner:
 
     def scan(self, data: bytes) -> None:
         hashes = self.hashes
-        for match in _RUN.finditer(data):
-            run = match.group()
-            for start in range(len(run) - HASH_LENGTH + 1):
-                path = hashes.get(run[start:start + HASH_LENGTH])
+        marks = data.translate(_MARK)
+        start = marks.find(_RUN)
+        while start != -1:
+            end = marks.find(b"\0", start)
+            if end == -1:
+                end = len(marks)
+            for offset in range(start, end - HASH_LENGTH + 1):
+                path = hashes.get(data[offset:offset + HASH_LENGTH])
                 if path is not None:
                     self.found.add(path)
+            start = marks.find(_RUN, end)
 
     def scan_file(self, file: str) -> None:
         tail = b""

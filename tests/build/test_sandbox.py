@@ -227,3 +227,20 @@ def test_a_failing_sandbox_setup_is_a_build_error(store, make) -> None:
     drv = make("nobuilder", "", builder="/nonexistent/sh", args=())
     with pytest.raises(BuildError, match="failed with exit code"):
         store.build([drv.drv_path])
+
+
+def test_bubblewrap_without_namespaces_says_what_to_do(tmp_path, monkeypatch) -> None:
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake))
+    sandbox.check_sandbox.cache_clear()
+    try:
+        with pytest.raises(SandboxUnavailableError) as info:
+            sandbox.check_sandbox()
+    finally:
+        sandbox.check_sandbox.cache_clear()
+    message = str(info.value)
+    assert "No permissions to create new namespace" in message
+    assert "unprivileged_userns_clone" in message and "--no-sandbox" in message

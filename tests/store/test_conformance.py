@@ -214,3 +214,12 @@ def test_memory_and_disk_stores_compute_the_same_paths(tmp_path, tree) -> None:
                                            input_drvs={a.drv_path: frozenset(["out"])}))
             store.results = (src, text, a, b)  # type: ignore[union-attr]
         assert memory.results == disk.results  # type: ignore[attr-defined]
+
+
+def test_structured_host_deps_are_fingerprinted_too(any_store) -> None:
+    import json
+
+    result = any_store.instantiate(make_drv(env={"__json": json.dumps(
+        {"__impureHostDeps": ["/usr"], "name": "hello"})}))
+    with open(any_store.real_path(result.drv_path)) as file:
+        assert HOST_FINGERPRINT_ATTR in parse_derivation(file.read()).env
