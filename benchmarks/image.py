@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ndx.stdlib.image.build import ImageSpec, StoreView, build_image  # noqa: E402
+from ndx.stdlib.image.build import ImageSpec, StoreView, build_image
 
 #: Host trees the benchmark's files are taken from, in this order.
 SOURCES = ("/usr/lib", "/usr/share", "/usr/bin", "/usr/libexec", "/usr/sbin")

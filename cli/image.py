@@ -7,7 +7,6 @@ import tarfile
 from typing import Any
 
 import click
-
 from ndx.cli.main import cli
 from ndx.stdlib.image.archive import Image, ImageArchive
 

@@ -66,7 +66,7 @@ class DockerEngine:
                timeout: float = 600) -> subprocess.CompletedProcess[bytes]:
         """Run `docker ARGS…` against this daemon (output captured)."""
         proc = subprocess.run([_require("docker"), *args], input=input, env=self.env(),
-                              capture_output=True, timeout=timeout)
+                              capture_output=True, timeout=timeout, check=False)
         if check and proc.returncode != 0:
             raise EngineError(f"docker {' '.join(args)} failed ({proc.returncode}):\n"
                               f"{proc.stderr.decode(errors='replace')}")
@@ -143,7 +143,8 @@ class Podman:
                "--runroot", str(self.base / "run"), "--tmpdir", str(self.base / "tmp"),
                "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
                "--events-backend", "file", *args]
-        proc = subprocess.run(cmd, env=self.env, capture_output=True, timeout=timeout)
+        proc = subprocess.run(cmd, env=self.env, capture_output=True, timeout=timeout,
+                              check=False)
         if check and proc.returncode != 0:
             raise EngineError(f"podman {' '.join(args)} failed ({proc.returncode}):\n"
                               f"{proc.stderr.decode(errors='replace')}")
@@ -189,7 +190,7 @@ def make_podman(*, base: str | None = None) -> Podman:
 
 def skopeo(*args: str) -> str:
     """Run `skopeo ARGS…` and return its output (skopeo needs no daemon)."""
-    proc = subprocess.run([_require("skopeo"), *args], capture_output=True)
+    proc = subprocess.run([_require("skopeo"), *args], capture_output=True, check=False)
     if proc.returncode != 0:
         raise EngineError(f"skopeo {' '.join(args)} failed:\n"
                           f"{proc.stderr.decode(errors='replace')}")
@@ -212,4 +213,4 @@ def _unmount_below(path: Path) -> None:
     except OSError:
         return
     for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], capture_output=True)
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)

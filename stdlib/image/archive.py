@@ -36,7 +36,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol, cast
 
 from .errors import ArchiveError
 
@@ -119,7 +119,7 @@ def compression_of(media_type: str) -> str | None:
     """"gzip", "zstd" or None (uncompressed) for a layer media type."""
     if media_type in _COMPRESSION_OF:
         return _COMPRESSION_OF[media_type]
-    if media_type.endswith("+gzip") or media_type.endswith(".gzip"):
+    if media_type.endswith(("+gzip", ".gzip")):
         return "gzip"
     if media_type.endswith("+zstd"):
         return "zstd"
@@ -146,8 +146,9 @@ def decompressed(stream: BinaryIO, compression: str | None) -> BinaryIO:
     if compression == "zstd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(  # type: ignore[return-value]
+        reader: BinaryIO = zstandard.ZstdDecompressor().stream_reader(
             stream, read_across_frames=True)
+        return reader
     raise ArchiveError(f"unknown compression {compression!r}")
 
 
@@ -291,10 +292,14 @@ class BlobFiles:
                  fallback: BlobSource | None = None) -> None:
         self.files: dict[str, str] = dict(files or {})
         self.fallback = fallback
+        self.verified: set[str] = set()
 
-    def add(self, digest: str, path: str) -> None:
-        """Make blob `digest` available from file `path`."""
+    def add(self, digest: str, path: str, *, verified: bool = False) -> None:
+        """Make blob `digest` available from file `path`; `verified` when its digest was
+        computed while writing it (it is then not hashed again when copied)."""
         self.files[digest] = path
+        if verified:
+            self.verified.add(digest)
 
     def open_blob(self, digest: str) -> BinaryIO:
         if digest in self.files:
@@ -310,7 +315,7 @@ class _Slice(io.RawIOBase):
     """A read-only window [offset, offset+size) of an open file (a tar member's data)."""
 
     def __init__(self, path: str, offset: int, size: int) -> None:
-        self._file = open(path, "rb")
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._file.seek(offset)
         self._left = size
 
@@ -366,7 +371,7 @@ class ImageArchive:
             raise ArchiveError(f"{path}: malformed image archive: {exc}") from None
 
     # context manager and clean-up
-    def __enter__(self) -> ImageArchive:
+    def __enter__(self) -> ImageArchive:  # noqa: PYI034 - final class
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -588,7 +593,8 @@ class _DeterministicTar:
     """A tar writer whose every member has mode 0644/0755, owner 0:0 and a fixed mtime."""
 
     def __init__(self, out: IO[bytes]) -> None:
-        self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)
+        self._tar = tarfile.open(fileobj=out, mode="w|",  # noqa: SIM115 - see close()
+                                 format=tarfile.PAX_FORMAT)
         self._dirs: set[str] = set()
 
     def _info(self, name: str, kind: bytes, size: int = 0) -> tarfile.TarInfo:
@@ -610,7 +616,7 @@ class _DeterministicTar:
                 self._dirs.add(path)
                 self._tar.addfile(self._info(path + "/", tarfile.DIRTYPE))
 
-    def file(self, name: str, data: bytes | BinaryIO, size: int | None = None) -> None:
+    def file(self, name: str, data: bytes | IO[bytes], size: int | None = None) -> None:
         """Add regular file `name` from bytes or from a stream of `size` bytes."""
         if "/" in name:
             self.directory(name.rsplit("/", 1)[0])
@@ -697,7 +703,9 @@ def _write_tar(out: IO[bytes], images: Sequence[Image], blobs: BlobSource, *,
         else:
             _, size = content
             with blobs.open_blob(digest) as stream:
-                tar.file(blob_path(digest), _Exact(stream, size, digest), size)
+                trusted = digest in getattr(blobs, "verified", ())
+                source = stream if trusted else cast(IO[bytes], _Exact(stream, size, digest))
+                tar.file(blob_path(digest), source, size)
     if oci:
         tar.file("index.json", canonical_json(_oci_index(images)))
     if docker:
@@ -748,7 +756,7 @@ class _Exact(io.RawIOBase):
         if not len(view):
             self._finish()
             return 0
-        count = self._stream.readinto(view)  # type: ignore[attr-defined]
+        count: int = self._stream.readinto(view)  # type: ignore[attr-defined]
         if not count:
             raise ArchiveError(f"blob {self._digest} is shorter than its {self._size} bytes")
         self._hash.update(view[:count])

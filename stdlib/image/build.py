@@ -22,10 +22,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .archive import (BlobFiles, Image, ImageArchive, Layer, canonical_json,
-                      normalize_repo_tag, write_docker_archive)
-from .config import (check_architecture, check_config, created_epoch, host_architecture,
-                     merge_config, resolve_created)
+from .archive import (
+    BlobFiles,
+    Image,
+    ImageArchive,
+    Layer,
+    canonical_json,
+    normalize_repo_tag,
+    write_docker_archive,
+)
+from .config import (
+    check_architecture,
+    check_config,
+    created_epoch,
+    host_architecture,
+    merge_config,
+    resolve_created,
+)
 from .errors import ImageError, did_you_mean
 from .layer import COMPRESSORS, Entry, LayerContents, write_layer
 from .rootfs import extend_closure, link_contents
@@ -154,7 +167,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
                 layer = write_layer(out, contents.entries(), compression=compression,
                                     level=spec.compression_level)
         image = _compose(spec, base, layer, config, created, architecture, repo_tag)
-        blobs = BlobFiles({layer.digest: blob}, fallback=base_archive)
+        blobs = BlobFiles(fallback=base_archive)
+        blobs.add(layer.digest, blob, verified=True)
         partial = out_path + ".partial"
         with open(partial, "wb") as out:
             write_docker_archive(out, [image], blobs, oci=True)
@@ -208,7 +222,7 @@ def _run_extra_commands(script: str, root: str, env: Mapping[str, str]) -> None:
     """Run extraCommands in the layer's directory, as the invoking user."""
     full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": root, **env}
     proc = subprocess.run(["sh", "-e", "-c", script], cwd=root, env=full_env,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         log = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
         raise ImageError(f"extraCommands failed with exit code {proc.returncode}"

@@ -81,7 +81,8 @@ def input_closure(store: DiskStore, drv: StoreDerivation) -> set[str]:
     for input_drv, outs in drv.input_drvs.items():
         produced = store.read_derivation(input_drv).output_paths()
         roots.update(produced[o] for o in outs)
-    return store.closure(roots)
+    closure: set[str] = store.closure(roots)
+    return closure
 
 
 def spec_from_derivation(store: DiskStore, drv: StoreDerivation, out_path: str) -> ImageSpec:

@@ -60,7 +60,7 @@ def resolve_created(created: str | None) -> str:
     if created is None:
         return DEFAULT_CREATED
     if created == "now":
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         return now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if not _RFC3339.fullmatch(created):
         raise ImageError(f"created = {created!r} is not a time like "

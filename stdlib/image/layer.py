@@ -330,7 +330,7 @@ def write_layer(out: IO[bytes], entries: Iterable[Entry], *, compression: str | 
         if compression == "gzip":
             _gzip(chunks, sink, diff, hasher, level, workers)
         elif compression == "zstd":
-            _zstd(chunks, sink, diff, hasher, level, workers)
+            _zstd(chunks, sink, diff, level, workers)
         else:
             for chunk in chunks:  # uncompressed: the blob is the tar, one hash serves both
                 out.write(chunk)
@@ -370,19 +370,15 @@ def _gzip(chunks: Iterable[bytes], sink: _Sink, diff: Any, hasher: ThreadPoolExe
     sink.write(_DEFLATE_END + struct.pack("<II", crc & 0xFFFFFFFF, length & 0xFFFFFFFF))
 
 
-def _zstd(chunks: Iterable[bytes], sink: _Sink, diff: Any, hasher: ThreadPoolExecutor,
-          level: int, workers: int) -> None:
+def _zstd(chunks: Iterable[bytes], sink: _Sink, diff: Any, level: int, workers: int) -> None:
     import zstandard
 
     params = zstandard.ZstdCompressionParameters.from_level(
         level, threads=workers, write_checksum=True, write_content_size=False)
     comp = zstandard.ZstdCompressor(compression_params=params).compressobj()
-    pending: deque[Future[Any]] = deque()
+    # zstd's own workers compress; this thread builds the tar and hashes it (hashlib
+    # releases the GIL, so hashing overlaps the workers).
     for chunk in chunks:
-        pending.append(hasher.submit(diff.update, chunk))
         sink.write(comp.compress(chunk))
-        while len(pending) > 4:
-            pending.popleft().result()
+        diff.update(chunk)
     sink.write(comp.flush())
-    for f in pending:
-        f.result()

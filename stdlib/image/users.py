@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import tarfile
-from importlib import resources
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from .errors import ImageError, did_you_mean
@@ -30,9 +30,21 @@ NO_HOME = {"/", "/nonexistent", "/var/empty"}
 USER_KEYS = {"name", "uid", "gid", "group", "home", "shell", "description", "createHome",
              "extraGroups"}
 
+
+
+def _shadow_setup() -> str:
+    """The snippet from shadow-setup.ndx: the lines of its one indented string (written
+    flush left, so ndx strips nothing but the first newline)."""
+    text = resources.files(__package__).joinpath("shadow-setup.ndx").read_text("utf-8")
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.rstrip("\n") == "''")
+    end = max(i for i, line in enumerate(lines) if line.rstrip("\n") == "''")
+    return "".join(lines[start + 1:end])
+
+
 #: `dockerTools.shadowSetup`: the files groupadd/useradd need, for a runAsRoot script
-#: (the same file docker-tools.ndx reads).
-SHADOW_SETUP = resources.files(__package__).joinpath("shadow-setup.sh").read_text("utf-8")
+#: (the same string docker-tools.ndx imports).
+SHADOW_SETUP = _shadow_setup()
 
 
 @dataclass(frozen=True)

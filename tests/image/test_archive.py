@@ -9,13 +9,23 @@ import json
 import os
 import subprocess
 import tarfile
+from pathlib import Path
 
 import pytest
-
 from ndx.stdlib.image.archive import (
-    OCI_LAYER_GZIP, BlobFiles, Image, ImageArchive, Layer, canonical_json, chain_ids,
-    normalize_repo_tag, sha256_digest, write_docker_archive, write_oci_archive,
-    write_oci_layout)
+    OCI_LAYER_GZIP,
+    BlobFiles,
+    Image,
+    ImageArchive,
+    Layer,
+    canonical_json,
+    chain_ids,
+    normalize_repo_tag,
+    sha256_digest,
+    write_docker_archive,
+    write_oci_archive,
+    write_oci_layout,
+)
 from ndx.stdlib.image.errors import ArchiveError
 
 
@@ -69,10 +79,9 @@ def test_docker_archive_round_trip_and_is_deterministic(tmp_path) -> None:
         assert archive.format == "docker-archive"
         (read,) = archive.images()
         assert read == image
-        with archive.open_layer(read.layers[1]) as stream:
-            with tarfile.open(fileobj=stream, mode="r|") as tar:
-                assert [(m.name, tar.extractfile(m).read()) for m in tar] == \
-                    [("etc/b", b"second\n")]
+        with archive.open_layer(read.layers[1]) as stream, \
+                tarfile.open(fileobj=stream, mode="r|") as tar:
+            assert [(m.name, tar.extractfile(m).read()) for m in tar] == [("etc/b", b"second\n")]
 
 
 def test_oci_layout_round_trip(tmp_path) -> None:
@@ -102,7 +111,6 @@ def test_compressed_archive_as_nix_writes_it_is_read(tmp_path) -> None:
 
 def test_legacy_docker_archive_with_uncompressed_layer_tar(tmp_path) -> None:
     """`docker save` before Docker 25: `<id>/layer.tar`, uncompressed, possibly a symlink."""
-    image, _ = _image(tmp_path)
     plain = io.BytesIO()
     with tarfile.open(fileobj=plain, mode="w") as tar:
         info = tarfile.TarInfo("x")
@@ -135,10 +143,10 @@ def test_legacy_docker_archive_with_uncompressed_layer_tar(tmp_path) -> None:
 
 def test_corrupt_blob_is_refused_when_written(tmp_path) -> None:
     image, blobs = _image(tmp_path)
-    path = blobs.files[image.layers[0].digest]
-    data = bytearray(open(path, "rb").read())
+    path = Path(blobs.files[image.layers[0].digest])
+    data = bytearray(path.read_bytes())
     data[-9] ^= 1
-    open(path, "wb").write(bytes(data))
+    path.write_bytes(bytes(data))
     with pytest.raises(ArchiveError, match="does not match its digest"):
         write_docker_archive(io.BytesIO(), [image], blobs)
 

@@ -7,12 +7,11 @@ import os
 import shutil
 
 import pytest
-
 from ndx.stdlib.image.build import ImageSpec, build_image
 from ndx.stdlib.image.errors import ImageError
 from ndx.stdlib.image.users import SHADOW_SETUP
 
-from .helpers import layer_file, layer_members, read_image
+from .helpers import layer_file, layer_members
 from .storetree import FakeStore
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
-
 from ndx.evaluator.io import Derivation
 from ndx.stdlib.image.builtin import image_attrs
 from ndx.stdlib.image.users import SHADOW_SETUP
@@ -96,7 +96,7 @@ def test_closure_follows_config_and_script_references(disk_store, tmp_path) -> N
     store = disk_store
     busybox_src = tmp_path / "bb" / "bin"
     busybox_src.mkdir(parents=True)
-    (busybox_src / "busybox").write_bytes(open("/bin/busybox", "rb").read())
+    (busybox_src / "busybox").write_bytes(Path("/bin/busybox").read_bytes())
     (busybox_src / "busybox").chmod(0o555)
     (busybox_src / "sh").symlink_to("busybox")
     busybox = store.add_path(str(tmp_path / "bb"), name="busybox")

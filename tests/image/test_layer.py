@@ -11,7 +11,6 @@ import tarfile
 
 import pytest
 import zstandard
-
 from ndx.stdlib.image.errors import ImageError
 from ndx.stdlib.image.layer import CHUNK, Entry, LayerContents, write_layer
 

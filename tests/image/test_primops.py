@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import ndx.stdlib  # noqa: F401  (registers buildImage)
+import pytest
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import force_deep

@@ -36,7 +36,8 @@ def _as_nobody(home: Path, program: str) -> subprocess.CompletedProcess[str]:
             os.lchown(name, NOBODY, NOBODY)
     cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
            "/usr/bin/python3", "-c", program]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=home)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=home,
+                          check=False)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root; "
