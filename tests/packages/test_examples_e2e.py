@@ -25,8 +25,6 @@ from tests.engines import DockerEngine, start_dockerd
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MIRROR_SCRIPT = ROOT / "scripts" / "setup.d" / "20-source-mirror.sh"
-MIRROR = ROOT / ".cache" / "mirror"
 GENERIC = ROOT / "examples" / "redis-generic.ndx"
 CLASSIC = ROOT / "examples" / "redis.ndx"
 
@@ -50,17 +48,8 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def build_env() -> dict[str, str]:
-    """The environment of ndx-build: the source mirror filled and offered by hash."""
-    subprocess.run(["sh", str(MIRROR_SCRIPT)], check=True, timeout=900)
-    env = dict(os.environ)
-    env["NDX_HASHED_MIRRORS"] = f"file://{MIRROR}"
-    return env
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ndx-store")
+def store(ndx_store: Path) -> Path:
+    return ndx_store
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ symlinkJoin / buildEnv / writeShellScriptBin / runCommand combination."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,17 +12,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MIRROR_SCRIPT = ROOT / "scripts" / "setup.d" / "20-source-mirror.sh"
-MIRROR = ROOT / ".cache" / "mirror"
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """build(expr) -> the physical path of the built output (one shared store)."""
-    subprocess.run(["sh", str(MIRROR_SCRIPT)], check=True, timeout=900)
-    store = tmp_path_factory.mktemp("store")
+def build(tmp_path_factory: pytest.TempPathFactory, ndx_store: Path,  # type: ignore[no-untyped-def]
+          build_env: dict[str, str]):
+    """build(expr) -> the physical path of the built output."""
+    store = ndx_store
     links = tmp_path_factory.mktemp("links")
-    env = dict(os.environ, NDX_HASHED_MIRRORS=f"file://{MIRROR}")
+    env = build_env
     count = 0
 
     def run(expr: str, *, ok: bool = True) -> Path | str:
