@@ -179,8 +179,8 @@ def test_generic_images_serve_as_the_redis_user(
     check_no_build_tools(built)
 
 
-@pytest.mark.parametrize("attr,tag", [("redis", "redis:7.0.15"),
-                                      ("redisNoShell", "redis-noshell:7.0.15")])
+@pytest.mark.parametrize("attr,tag", [("redis", "redis:latest"),
+                                      ("redisNoShell", "redis-noshell:latest")])
 def test_classic_images_serve_as_the_redis_user(
         store: Path, links: Path, build_env: dict[str, str], docker: DockerEngine,
         attr: str, tag: str) -> None:
