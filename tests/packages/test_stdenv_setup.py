@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.packages.elf import is_static, is_stripped
+
 ROOT = Path(__file__).resolve().parents[2]
 STDENV = ROOT / "stdlib" / "ndx" / "stdenv"
 
@@ -90,8 +92,7 @@ def test_a_make_project_builds_static_with_musl_inside_the_sandbox(
     assert result.returncode == 0, result.stderr
     hello = b.out / "bin" / "hello"
     assert subprocess.run([hello], check=False, capture_output=True, text=True).stdout == "hello from ndx\n"
-    described = subprocess.run(["file", "-b", hello], check=True, capture_output=True, text=True).stdout
-    assert "statically linked" in described and "not stripped" not in described
+    assert is_static(hello) and is_stripped(hello)
     for phase in ("unpack", "patch", "configure", "build", "install", "fixup"):
         assert f"ndx: {phase} phase" in result.stderr
     assert "ndx: check phase" not in result.stderr  # doCheck is off by default
