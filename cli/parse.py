@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 
 import click
-
 from ndx.cli.main import cli
 from ndx.lang import parse, parse_file
+from ndx.lang.deep import deep
 from ndx.lang.dump import dump, to_json
 
 
@@ -29,6 +29,6 @@ def parse_command(file: str | None, expression: str | None, as_json: bool) -> No
         raise click.UsageError("give either FILE or -E EXPR")
     tree = parse(expression) if expression is not None else parse_file(file)  # type: ignore[arg-type]
     if as_json:
-        click.echo(json.dumps(to_json(tree), ensure_ascii=False))
+        click.echo(deep(json.dumps, to_json(tree), what="print"))
     else:
         click.echo(dump(tree))

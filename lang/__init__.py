@@ -17,7 +17,7 @@ from .errors import NdxError, ParseError
 from .parser import parse_source
 from .source import Source
 
-__all__ = ["parse", "parse_file", "ParseError"]
+__all__ = ["ParseError", "parse", "parse_file"]
 
 STRING_NAME = "«string»"
 """The name of a source given as text (`ndx parse -E`, `builtins.fromJSON`…)."""

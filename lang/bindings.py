@@ -19,8 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .ast import (
-    AttrKey, AttrSet, Binding, BindingKind, Bindings, DynamicBinding, Expr, InheritSource, Select,
-    Str, Var,
+    AttrKey,
+    AttrSet,
+    Binding,
+    BindingKind,
+    Bindings,
+    DynamicBinding,
+    Expr,
+    InheritSource,
+    Select,
+    Str,
+    Var,
 )
 from .diagnostics import Diagnostic
 from .errors import ParseError
@@ -38,7 +47,7 @@ class _Set:
     """A set under construction: a set literal being parsed, a nested set made by dotted
     keys, or an earlier set literal that a dotted key reopened."""
 
-    __slots__ = ("attrs", "dynamic", "sources", "recursive", "span")
+    __slots__ = ("attrs", "dynamic", "recursive", "sources", "span")
 
     def __init__(self, span: Span, recursive: bool = False) -> None:
         # name -> a finished Binding, or a _Nested whose set is still open
@@ -52,7 +61,7 @@ class _Set:
 class _Nested:
     """A binding (static or dynamic) whose value is a `_Set` still open to additions."""
 
-    __slots__ = ("key", "value", "span")
+    __slots__ = ("key", "span", "value")
 
     def __init__(self, key: AttrKey, value: _Set, span: Span) -> None:
         self.key = key
@@ -77,7 +86,7 @@ def _show_path(path: list[KeyPart]) -> str:
 class BindsBuilder:
     """Collects the bindings of one set or `let`, in source order."""
 
-    __slots__ = ("root", "_span")
+    __slots__ = ("_span", "root")
 
     def __init__(self, span: Callable[[int, int], Span], start: int = 0) -> None:
         self._span = span
@@ -96,16 +105,16 @@ class BindsBuilder:
                 target.dynamic.append(_Nested(key, nested, nested.span))
                 target = nested
                 continue
-            existing = target.attrs.get(key)  # type: ignore[arg-type]
+            existing = target.attrs.get(key)
             if existing is None:
                 nested = _Set(span(start, end))
-                target.attrs[key] = _Nested(key, nested, nested.span)  # type: ignore[index]
+                target.attrs[key] = _Nested(key, nested, nested.span)
                 target = nested
-            elif type(existing) is _Nested:
+            elif isinstance(existing, _Nested):
                 target = existing.value
             elif existing.kind is _PLAIN and type(existing.value) is AttrSet:
                 nested = _reopen(existing.value)
-                target.attrs[key] = _Nested(key, nested, existing.span)  # type: ignore[index]
+                target.attrs[key] = _Nested(key, nested, existing.span)
                 target = nested
             else:
                 raise self._duplicate(path, path[index], existing.span)
@@ -113,17 +122,17 @@ class BindsBuilder:
         if type(key) is not str:
             target.dynamic.append(DynamicBinding(key, value, span(start, end)))  # type: ignore[arg-type]
             return
-        existing = target.attrs.get(key)  # type: ignore[arg-type]
+        existing = target.attrs.get(key)
         if existing is None:
-            target.attrs[key] = Binding(key, value, _PLAIN, span(start, end))  # type: ignore[arg-type]
+            target.attrs[key] = Binding(key, value, _PLAIN, span(start, end))
             return
         if type(value) is AttrSet:
-            if type(existing) is _Nested:
+            if isinstance(existing, _Nested):
                 self._merge(existing.value, value, path)
                 return
             if existing.kind is _PLAIN and type(existing.value) is AttrSet:
                 reopened = _reopen(existing.value)
-                target.attrs[key] = _Nested(key, reopened, existing.span)  # type: ignore[index]
+                target.attrs[key] = _Nested(key, reopened, existing.span)
                 self._merge(reopened, value, path)
                 return
         raise self._duplicate(path, path[-1], existing.span)
@@ -203,9 +212,9 @@ def _close(root: _Set) -> AttrSet:
         for entry in current.attrs.values():
             if type(entry) is _Nested:
                 pending.append(entry.value)
-        for dynamic in current.dynamic:
-            if type(dynamic) is _Nested:
-                pending.append(dynamic.value)
+        for item in current.dynamic:
+            if type(item) is _Nested:
+                pending.append(item.value)
     closed: dict[int, AttrSet] = {}
     for current in reversed(order):
         attrs = tuple(
@@ -213,9 +222,9 @@ def _close(root: _Set) -> AttrSet:
             if type(entry) is _Nested else entry
             for entry in current.attrs.values())
         dynamic = tuple(
-            DynamicBinding(entry.key, closed[id(entry.value)], entry.span)  # type: ignore[arg-type]
-            if type(entry) is _Nested else entry
-            for entry in current.dynamic)
+            DynamicBinding(item.key, closed[id(item.value)], item.span)  # type: ignore[arg-type]
+            if type(item) is _Nested else item
+            for item in current.dynamic)
         bindings = Bindings(attrs, dynamic, tuple(current.sources), current.span)  # type: ignore[arg-type]
         closed[id(current)] = AttrSet(current.recursive, bindings, current.span)
     return closed[id(root)]

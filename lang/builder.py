@@ -17,9 +17,33 @@ import os
 from typing import Any
 
 from .ast import (
-    Apply, Assert, AttrSet, BinaryOp, BinOp, Bindings, CurPos, Expr, Float, Formal, Formals, If,
-    Int, Interpolation, Lambda, Let, List, Negate, Not, Path, PathInterpolation, SearchPath,
-    Select, Str, Var, With, HasAttr,
+    Apply,
+    Assert,
+    AttrSet,
+    BinaryOp,
+    Bindings,
+    BinOp,
+    CurPos,
+    Expr,
+    Float,
+    Formal,
+    Formals,
+    HasAttr,
+    If,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 from .bindings import BindsBuilder, KeyPart
 from .diagnostics import Diagnostic
@@ -284,7 +308,7 @@ class Builder:
                 if joined:
                     parts.append(Str(joined, span))
                 text = []
-            parts.append(part)
+            parts.append(part)  # type: ignore[arg-type]  # an expression
         joined = "".join(text)
         if not parts:
             return Str(joined, span)
@@ -365,36 +389,55 @@ class Builder:
     def binds_empty(self, c: Values) -> BindsBuilder:
         return BindsBuilder(self.span)
 
-    def binds_first(self, c: Values) -> BindsBuilder:
-        builder = BindsBuilder(self.span)
-        self._bind(builder, c[0])
-        return builder
+    # `binds_x` adds to the bindings collected so far (c[0]), `binds_first_x` starts them.
 
-    def binds_add(self, c: Values) -> BindsBuilder:
+    def binds_assign(self, c: Values) -> BindsBuilder:
         builder: BindsBuilder = c[0]
-        self._bind(builder, c[1])
+        builder.assign(c[1], c[3])
         return builder
 
-    @staticmethod
-    def _bind(builder: BindsBuilder, binding: tuple[Any, ...]) -> None:
-        if binding[0] is None:
-            builder.inherit(binding[1], binding[2])
-        else:
-            builder.assign(binding[0], binding[1])
+    def binds_first_assign(self, c: Values) -> BindsBuilder:
+        builder = BindsBuilder(self.span)
+        builder.assign(c[0], c[2])
+        return builder
 
-    # A binding is `(path, value)` for `path = value;` or `(None, names, source)` for
-    # `inherit (source) names;` (source None for a plain inherit).
+    def binds_inherit(self, c: Values) -> BindsBuilder:
+        builder: BindsBuilder = c[0]
+        builder.inherit(c[2], None)
+        return builder
 
-    def binding_assign(self, c: Values) -> tuple[Any, ...]:
-        return c[0], c[2]
+    def binds_first_inherit(self, c: Values) -> BindsBuilder:
+        builder = BindsBuilder(self.span)
+        builder.inherit(c[1], None)
+        return builder
 
-    def binding_inherit(self, c: Values) -> tuple[Any, ...]:
-        return None, c[1], None
+    def binds_inherit_from(self, c: Values) -> BindsBuilder:
+        builder: BindsBuilder = c[0]
+        builder.inherit(c[5], c[3])
+        return builder
 
-    def binding_inherit_from(self, c: Values) -> tuple[Any, ...]:
-        return None, c[4], c[2]
+    def binds_first_inherit_from(self, c: Values) -> BindsBuilder:
+        builder = BindsBuilder(self.span)
+        builder.inherit(c[4], c[2])
+        return builder
+
+    def names_append_name(self, c: Values) -> list[KeyPart]:
+        names: list[KeyPart] = c[0]
+        token = c[1]
+        names.append((token[1], token[2], token[3]))
+        return names
 
     # An attribute path is a list of KeyPart: (name or expression, start, end).
+
+    def attrpath_first_name(self, c: Values) -> list[KeyPart]:
+        token = c[0]
+        return [(token[1], token[2], token[3])]
+
+    def attrpath_append_name(self, c: Values) -> list[KeyPart]:
+        path: list[KeyPart] = c[0]
+        token = c[2]
+        path.append((token[1], token[2], token[3]))
+        return path
 
     def attrpath_append(self, c: Values) -> list[KeyPart]:
         path: list[KeyPart] = c[0]

@@ -40,7 +40,7 @@ def _in_big_thread(walk: Callable[..., T], args: tuple[Any, ...], what: str) -> 
     def run() -> None:
         try:
             result.append(walk(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
             failure.append(exc)
 
     old_limit = sys.getrecursionlimit()

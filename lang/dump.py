@@ -39,49 +39,86 @@ def _scalar(value: Any) -> str:
     return repr(value)
 
 
+# Indentation stops growing here, so the dump of a very deep tree stays linear in size.
+_MAX_INDENT = 64
+
+
 class _Dumper:
     def __init__(self, width: int) -> None:
         self.width = width
-        self.flat_cache: dict[int, str] = {}
+        self.lengths: dict[int, int] = {}
+
+    def flat_length(self, value: Any) -> int:
+        """The length of `flat(value)`, or more than the width when it is longer (then
+        the exact figure is not worked out)."""
+        if not isinstance(value, (Node, tuple)):
+            return len(_scalar(value))
+        key = id(value)
+        known = self.lengths.get(key)
+        if known is not None:
+            return known
+        limit = self.width + 1
+        if isinstance(value, tuple):
+            total = 2 + 2 * max(0, len(value) - 1)
+            items: list[Any] = list(value)
+        else:
+            pairs = _fields(value)
+            total = len(type(value).__name__) + 2
+            if len(pairs) == 1:
+                items = [pairs[0][1]]
+            else:
+                total += sum(len(name) + 1 for name, _ in pairs) + 2 * (len(pairs) - 1)
+                items = [item for _, item in pairs]
+        for item in items:
+            if total > limit:
+                break
+            total += self.flat_length(item)
+        total = min(total, limit)
+        self.lengths[key] = total
+        return total
 
     def flat(self, value: Any) -> str:
         """`value` on one line."""
-        key = id(value)
-        cached = self.flat_cache.get(key)
-        if cached is not None:
-            return cached
         if isinstance(value, Node):
             items = _fields(value)
             if len(items) == 1:
-                text = f"{type(value).__name__}({self.flat(items[0][1])})"
-            else:
-                inner = ", ".join(f"{name}={self.flat(item)}" for name, item in items)
-                text = f"{type(value).__name__}({inner})"
-        elif isinstance(value, tuple):
-            text = "[" + ", ".join(self.flat(item) for item in value) + "]"
-        else:
-            text = _scalar(value)
-        if isinstance(value, (Node, tuple)):
-            self.flat_cache[key] = text
-        return text
-
-    def layout(self, value: Any, indent: int, column: int | None = None) -> str:
-        """`value` written at `column` on a line indented by `indent`, broken over lines
-        (each nested level two spaces in) when it does not fit."""
-        text = self.flat(value)
-        start = indent if column is None else column
-        if start + len(text) <= self.width or not isinstance(value, (Node, tuple)) \
-                or (isinstance(value, tuple) and not value):
-            return text
-        pad = " " * (indent + 2)
+                return f"{type(value).__name__}({self.flat(items[0][1])})"
+            inner = ", ".join(f"{name}={self.flat(item)}" for name, item in items)
+            return f"{type(value).__name__}({inner})"
         if isinstance(value, tuple):
-            items = [pad + self.layout(item, indent + 2) for item in value]
-            return "[\n" + ",\n".join(items) + ",\n" + " " * indent + "]"
-        items = []
+            return "[" + ", ".join(self.flat(item) for item in value) + "]"
+        return _scalar(value)
+
+    def layout(self, value: Any, indent: int) -> str:
+        """`value` written on a line indented by `indent`, broken over lines (each nested
+        level two spaces in) when it does not fit."""
+        out: list[str] = []
+        self._write(value, indent, indent, out)
+        return "".join(out)
+
+    def _write(self, value: Any, indent: int, column: int, out: list[str]) -> None:
+        # Appends to `out` rather than returning strings: nested returns would copy the
+        # text of every level once per level above it.
+        if (not isinstance(value, (Node, tuple)) or (isinstance(value, tuple) and not value)
+                or column + self.flat_length(value) <= self.width):
+            out.append(self.flat(value))
+            return
+        inner = min(indent + 2, _MAX_INDENT)
+        pad = " " * inner
+        if isinstance(value, tuple):
+            out.append("[\n")
+            for item in value:
+                out.append(pad)
+                self._write(item, inner, inner, out)
+                out.append(",\n")
+            out.append(" " * indent + "]")
+            return
+        out.append(f"{type(value).__name__}(\n")
         for name, item in _fields(value):
-            prefix = f"{name}="
-            items.append(pad + prefix + self.layout(item, indent + 2, indent + 2 + len(prefix)))
-        return f"{type(value).__name__}(\n" + ",\n".join(items) + ",\n" + " " * indent + ")"
+            out.append(f"{pad}{name}=")
+            self._write(item, inner, inner + len(name) + 1, out)
+            out.append(",\n")
+        out.append(" " * indent + ")")
 
 
 def _json(value: Any, spans: bool) -> Any:

@@ -32,23 +32,34 @@ _PC = r"[a-zA-Z0-9._+\-]"
 
 # Whitespace and comments, skipped between tokens.
 _SKIP = r"(?:[ \t\r\n]++|\#[^\r\n]*+|/\*(?:[^*]|\*++[^*/])*+\*++/)++"
+_SKIP_RE = re.compile(_SKIP)
 
-# The normal mode, one named group per kind of token, ordered so that the first
-# alternative that matches is the longest match flex would pick (see the module tests).
+# The normal mode, after optional whitespace: one named group per kind of token. Paths,
+# `~` paths, `<search paths>` and URIs are not here: they are rare, and trying them first
+# at every identifier would cost (and be quadratic on `a.a.a.…`). Instead, after a match
+# that could be the start of one (an identifier followed by one of `_AFTER_ID_PATHLIKE`,
+# a number, or an operator starting with one of `./-+<~`), `_long_token` checks `_PC_RUN`
+# and tries the longer tokens only when the run of path characters ends in `/` or `:`.
 _NORMAL = re.compile(
-    rf"""(?P<skip>{_SKIP})
-    |(?P<path>{_PC}*+(?:/{_PC}++)++/?+|{_PC}*+/(?=\$\{{))
-    |(?P<hpath>~(?:/{_PC}++)++/?+|~/(?=\$\{{))
-    |(?P<spath><{_PC}++(?:/{_PC}++)*+>)
-    |(?P<uri>[a-zA-Z][a-zA-Z0-9+.\-]*+:[a-zA-Z0-9%/?:@&=+$,\-_.!~*']++)
+    rf"""(?:{_SKIP})?+(?:
+     (?P<id>[a-zA-Z_][a-zA-Z0-9_'\-]*+)
     |(?P<float>(?:[1-9][0-9]*+\.[0-9]*+|0?\.[0-9]++)(?:[Ee][+-]?+[0-9]++)?+)
     |(?P<int>[0-9]++)
-    |(?P<id>[a-zA-Z_][a-zA-Z0-9_'\-]*+)
-    |(?P<op>\.\.\.|==|!=|<=|>=|&&|\|\||->|//|\+\+|\$\{{|[-+*/!<>=?:;,.@()\[\]{{}}"])
-    |(?P<ind>''(?:\ *+\n)?+)
-    """,
+    |(?P<op>\.\.\.|==|!=|<=|>=|&&|\|\||->|//|\+\+|\$\{{|''(?:\ *+\n)?+
+       |[-+*/!<>=?:;,.@()\[\]{{}}"~])
+    )""",
     re.VERBOSE,
 )
+
+# The longest run of path characters from a position; only if it ends in `/` (a path)
+# or `:` (a URI) can a longer token start anywhere inside it.
+_PC_RUN = re.compile(rf"{_PC}*+")
+_PATH = re.compile(rf"{_PC}*+(?:/{_PC}++)++/?+|{_PC}*+/(?=\$\{{)")
+_HPATH = re.compile(rf"~(?:/{_PC}++)++/?+|~/(?=\$\{{)")
+_SPATH = re.compile(rf"<{_PC}++(?:/{_PC}++)*+>")
+_URI = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*+:[a-zA-Z0-9%/?:@&=+$,\-_.!~*']++")
+# Characters after an identifier that may turn it into a longer path or URI token.
+_AFTER_ID_PATHLIKE = frozenset("./:+")
 
 # Text of a double-quoted string up to `"` or `${` (Nix's STR rule): `$` is literal unless
 # followed by `{`; a `$` right before the closing quote is literal too.
@@ -79,8 +90,12 @@ OPERATORS = {
     "-": "MINUS", "+": "PLUS", "*": "STAR", "/": "SLASH", "!": "BANG", "<": "LT", ">": "GT",
     "=": "ASSIGN", "?": "QMARK", ":": "COLON", ";": "SEMI", ",": "COMMA", ".": "DOT",
     "@": "AT", "(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB", "{": "LBRACE",
-    "}": "RBRACE", '"': "DQUOTE",
+    "}": "RBRACE", '"': "DQUOTE", "''": "IND_OPEN", "~": "TILDE",
 }
+
+# Operators the lexer does more with than pass on.
+_SPECIAL_OPERATORS = frozenset({"LBRACE", "DOLLAR_CURLY", "RBRACE", "DQUOTE", "IND_OPEN",
+                                "SLASH", "TILDE"})
 
 # Lexer modes (the entries of the mode stack).
 _NORMAL_MODE, _STRING_MODE, _IND_MODE, _PATH_MODE, _PATH_SLASH_MODE = range(5)
@@ -111,58 +126,107 @@ def tokenize(source: Source) -> Iterator[Token]:
     normal_match = _NORMAL.match
     keywords = KEYWORDS
     operators = OPERATORS
+    after_id = _AFTER_ID_PATHLIKE
+    special = _SPECIAL_OPERATORS
     modes = [_NORMAL_MODE]
     opened = [0]  # where each mode on the stack was entered, for error messages
     pos = 0
+    # No path or URI starts before this offset (the end of a run of path characters
+    # already checked): spares re-scanning `a.b.c.d` at every identifier.
+    plain_until = 0
     while True:
         mode = modes[-1]
         if mode == _NORMAL_MODE:
             m = normal_match(text, pos)
             if m is None:
+                pos = _skip(text, pos)
                 if pos >= length:  # an unclosed `{` or `${` is the parser's to report
                     yield ("$END", "", length, length)
                     return
                 raise _unexpected_character(source, pos)
-            kind = m.lastgroup
-            end = m.end()
-            if kind == "skip":
-                pos = end
-                continue
-            value = m.group()
+            kind: str = m.lastgroup  # type: ignore[assignment]  # a group always matched
+            start, end = m.span(kind)
+            value = text[start:end]
             if kind == "id":
-                yield (keywords.get(value, "ID"), value, pos, end)
-            elif kind == "op":
-                ttype = operators[value]
-                if ttype == "LBRACE" or ttype == "DOLLAR_CURLY":
-                    modes.append(_NORMAL_MODE)
-                    opened.append(pos)
-                elif ttype == "RBRACE":
-                    if len(modes) > 1:
-                        modes.pop()
-                        opened.pop()
-                elif ttype == "DQUOTE":
-                    # A string without interpolation is one STRING token.
-                    m = _STRING_TEXT.match(text, end)
-                    stop = end if m is None else m.end()
-                    if text.startswith('"', stop):
-                        yield ("STRING", "" if m is None else unescape(m.group()), pos, stop + 1)
-                        pos = stop + 1
-                        continue
-                    if not text.startswith("${", stop):
-                        raise _unterminated(source, pos, "string")
-                    yield ("DQUOTE", '"', pos, end)
-                    if m is not None:
-                        yield ("STR", unescape(m.group()), end, stop)
-                    modes.append(_STRING_MODE)
-                    opened.append(pos)
-                    pos = stop
+                if start >= plain_until and text[end:end + 1] in after_id:
+                    long_kind, long_end, plain_until = _long_token(text, start)
+                    if long_kind is not None:
+                        kind, end = long_kind, long_end
+                        value = text[start:end]
+                if kind == "id":
+                    yield (keywords.get(value, "ID"), value, start, end)
+                    pos = end
                     continue
-                elif ttype == "SLASH" and text.startswith("*", end):
-                    raise ParseError("unterminated comment", source.span(pos, pos + 2),
-                                     code="E-parse-comment")
-                yield (ttype, value, pos, end)
-            elif kind == "int":
-                yield ("INT", value, pos, end)
+            elif kind == "op":
+                first = value[0]
+                if first in "./-+<~" and start >= plain_until:
+                    long_kind, long_end, plain_until = _long_token(text, start)
+                    if long_kind is not None:
+                        kind, end = long_kind, long_end
+                        value = text[start:end]
+                if kind == "op":
+                    ttype = operators[value[:2]] if first == "'" else operators[value]
+                    if ttype not in special:
+                        yield (ttype, value, start, end)
+                        pos = end
+                        continue
+                    if ttype == "LBRACE" or ttype == "DOLLAR_CURLY":
+                        modes.append(_NORMAL_MODE)
+                        opened.append(start)
+                    elif ttype == "RBRACE":
+                        if len(modes) > 1:
+                            modes.pop()
+                            opened.pop()
+                    elif ttype == "DQUOTE":
+                        # A string without interpolation is one STRING token.
+                        m = _STRING_TEXT.match(text, end)
+                        stop = end if m is None else m.end()
+                        if text.startswith('"', stop):
+                            yield ("STRING", "" if m is None else unescape(m.group()), start,
+                                   stop + 1)
+                            pos = stop + 1
+                            continue
+                        if not text.startswith("${", stop):
+                            raise _unterminated(source, start, "string")
+                        yield ("DQUOTE", '"', start, end)
+                        if m is not None:
+                            yield ("STR", unescape(m.group()), end, stop)
+                        modes.append(_STRING_MODE)
+                        opened.append(start)
+                        pos = stop
+                        continue
+                    elif ttype == "IND_OPEN":
+                        pieces, after, closer = _ind_pieces(text, end)
+                        if closer == "''":
+                            yield ("IND_STRING", pieces, start, after + 2)
+                            pos = after + 2
+                            continue
+                        if closer is None:
+                            raise _unterminated(source, start, "indented string")
+                        yield ("IND_OPEN", value, start, end)
+                        if pieces:
+                            yield ("IND_STR", pieces, end, after)
+                        modes.append(_IND_MODE)
+                        opened.append(start)
+                        pos = after
+                        continue
+                    elif ttype == "SLASH" and text.startswith("*", end):
+                        raise ParseError("unterminated comment", source.span(start, start + 2),
+                                         code="E-parse-comment")
+                    elif ttype == "TILDE":
+                        raise _unexpected_character(source, start)
+                    yield (ttype, value, start, end)
+                    pos = end
+                    continue
+            elif start >= plain_until:  # a number
+                long_kind, long_end, plain_until = _long_token(text, start)
+                if long_kind is not None:
+                    kind, end = long_kind, long_end
+                    value = text[start:end]
+            if kind == "int":
+                yield ("INT", value, start, end)
+            elif kind == "float":
+                yield ("FLOAT", value, start, end)
             elif kind == "path" or kind == "hpath":
                 if value[-1] == "/" or text.startswith("${", end):
                     if _PATH_INTERPOLATES.match(text, end) is None:
@@ -170,32 +234,16 @@ def tokenize(source: Source) -> Iterator[Token]:
                             raise ParseError("'//' in a path (allowed only before an "
                                              "interpolation)", source.span(end - 1, end + 1),
                                              code="E-parse-path")
-                        raise _trailing_slash(source, pos, end)
-                    yield ("IPATH", value, pos, end)
+                        raise _trailing_slash(source, start, end)
+                    yield ("IPATH", value, start, end)
                     modes.append(_PATH_SLASH_MODE if value[-1] == "/" else _PATH_MODE)
-                    opened.append(pos)
+                    opened.append(start)
                 else:
-                    yield ("PATH" if kind == "path" else "HPATH", value, pos, end)
-            elif kind == "float":
-                yield ("FLOAT", value, pos, end)
-            elif kind == "ind":
-                pieces, after, stop = _ind_pieces(text, end)
-                if stop == "''":
-                    yield ("IND_STRING", pieces, pos, after + 2)
-                    pos = after + 2
-                    continue
-                if stop is None:
-                    raise _unterminated(source, pos, "indented string")
-                yield ("IND_OPEN", value, pos, end)
-                if pieces:
-                    yield ("IND_STR", pieces, end, after)
-                modes.append(_IND_MODE)
-                opened.append(pos)
-                end = after
+                    yield ("PATH" if kind == "path" else "HPATH", value, start, end)
             elif kind == "spath":
-                yield ("SPATH", value, pos, end)
+                yield ("SPATH", value, start, end)
             else:  # uri
-                yield ("URI", value, pos, end)
+                yield ("URI", value, start, end)
             pos = end
         elif mode == _STRING_MODE:
             if text.startswith("${", pos):
@@ -221,13 +269,13 @@ def tokenize(source: Source) -> Iterator[Token]:
                 opened.append(pos)
                 pos += 2
                 continue
-            pieces, after, stop = _ind_pieces(text, pos)
-            if stop is None:
+            pieces, after, closer = _ind_pieces(text, pos)
+            if closer is None:
                 raise _unterminated(source, opened[-1], "indented string")
             if pieces:
                 yield ("IND_STR", pieces, pos, after)
             pos = after
-            if stop == "''":
+            if closer == "''":
                 yield ("IND_CLOSE", "''", pos, pos + 2)
                 modes.pop()
                 opened.pop()
@@ -252,6 +300,36 @@ def tokenize(source: Source) -> Iterator[Token]:
             yield ("PATH_END", "", pos, pos)
             modes.pop()
             opened.pop()
+
+
+def _skip(text: str, pos: int) -> int:
+    m = _SKIP_RE.match(text, pos)
+    return pos if m is None else m.end()
+
+
+def _long_token(text: str, start: int) -> tuple[str | None, int, int]:
+    """A path, `~` path, search path or URI starting at `start`, if there is one there:
+    `(kind, end, plain_until)`, kind None when not (the normal token stands)."""
+    first = text[start]
+    if first == "~":
+        m = _HPATH.match(text, start)
+        return (None, 0, start) if m is None else ("hpath", m.end(), start)
+    if first == "<":
+        m = _SPATH.match(text, start)
+        return (None, 0, start) if m is None else ("spath", m.end(), start)
+    run_end = _PC_RUN.match(text, start).end()  # type: ignore[union-attr]
+    after = text[run_end:run_end + 1]
+    if after == "/":
+        m = _PATH.match(text, start)
+        if m is not None:
+            return "path", m.end(), start
+        return None, 0, run_end
+    if after == ":":
+        m = _URI.match(text, start)
+        if m is not None:
+            return "uri", m.end(), start
+        return None, 0, start  # a URI may still start later in the run
+    return None, 0, run_end
 
 
 def _ind_pieces(text: str, pos: int) -> tuple[list[tuple[str, bool]], int, str | None]:

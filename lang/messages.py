@@ -9,7 +9,6 @@ that is just `';'`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +41,8 @@ _EXPRESSION_START = frozenset({
     "IPATH", "SPATH", "URI", "LPAR", "LBRACE", "LSQB", "REC", "LET", "IF", "WITH", "ASSERT",
     "MINUS", "BANG",
 })
+_OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "CONCAT", "UPDATE", "LT", "LEQ",
+                        "GT", "GEQ", "EQ", "NEQ", "AND", "OR", "IMPL", "QMARK"})
 _ATTRIBUTE_START = frozenset({"ID", "OR_KW", "STRING", "DQUOTE", "DOLLAR_CURLY"})
 _FORMAL_START = frozenset({"ID", "ELLIPSIS"})
 
@@ -66,7 +67,8 @@ def describe_token(token: Sequence[Any]) -> str:
     if ttype == "FLOAT":
         return f"float {value}"
     if ttype == "STRING":
-        shown = value if len(value) <= 20 else value[:17] + "..."
+        text = str(value)
+        shown = text if len(text) <= 20 else text[:17] + "..."
         return "string " + '"' + shown.replace("\n", "\\n") + '"'
     if ttype in ("PATH", "HPATH", "IPATH"):
         return f"path {value}"
@@ -78,7 +80,7 @@ def describe_token(token: Sequence[Any]) -> str:
         return "indented string"
     if ttype == "DQUOTE":
         return "string"
-    return TERMINAL_WORDS.get(ttype, ttype)
+    return str(TERMINAL_WORDS.get(ttype, ttype))
 
 
 def describe_expected(expected: set[str]) -> str:
@@ -111,26 +113,55 @@ def describe_expected(expected: set[str]) -> str:
 def expected_after_reductions(actions: list[dict[str, int]], gotos: list[dict[str, int]],
                               rules: list[tuple[str, int]], states: list[int],
                               end: int) -> set[str]:
-    """What the innermost unfinished construct accepts once everything that can be
-    finished is: take each state's most common reduction until one only shifts."""
-    stack = list(states)
-    for _ in range(10_000):
+    """What the innermost unfinished constructs accept once everything that can be
+    finished is: follow the reductions until states that only shift, and take what
+    those shift (all of them, when a state could reduce in more than one way)."""
+    expected: set[str] = set()
+    pending = [list(states)]
+    seen: set[tuple[int, ...]] = set()
+    while pending and len(seen) < 1000:
+        stack = pending.pop()
+        key = tuple(stack[-12:])
+        if key in seen:
+            continue
+        seen.add(key)
         row = actions[stack[-1]]
-        reductions = Counter(action for action in row.values() if action < 0)
+        reductions = sorted({~action for action in row.values() if action < 0})
         if not reductions:
-            break
-        rule = ~reductions.most_common(1)[0][0]
-        origin, size = rules[rule]
-        if size:
-            del stack[-size:]
-        target = gotos[stack[-1]].get(origin)
-        if target is None:
-            break
-        stack.append(target)
-    expected = {terminal for terminal, action in actions[stack[-1]].items() if action >= 0}
-    if stack[-1] == end:
-        expected.add("$END")
-    return expected
+            expected.update(t for t, action in row.items() if action >= 0)
+            if stack[-1] == end:
+                expected.add("$END")
+            continue
+        for rule in reductions:
+            origin, size = rules[rule]
+            reduced = stack[:len(stack) - size] if size else list(stack)
+            target = gotos[reduced[-1]].get(origin)
+            if target is not None:
+                pending.append(reduced + [target])
+    # Any expression may go on with an operator; saying so is noise next to what the
+    # enclosing construct needs.
+    structural = expected - _OPERATORS
+    return structural or expected
+
+
+# Hints for common slips: (found terminal, a terminal that must be expected, hint).
+_HINTS = [
+    ("COMMA", "RSQB", "list elements are separated by spaces, not commas"),
+    ("COMMA", "SEMI", "each attribute ends with ';', not ','"),
+    ("COLON", "ASSIGN", "attributes are set with '=', not ':'"),
+    ("ASSIGN", "THEN", "to compare, write '=='"),
+    ("ASSIGN", "RPAR", "to compare, write '=='"),
+    ("ASSIGN", "$END", ("a file holds one expression: bindings go inside '{ … }' or a "
+                        "'let … in'")),
+    ("SEMI", "$END", "a file holds one expression, and nothing may follow it"),
+]
+
+
+def _hint(found: str, expected: set[str]) -> Diagnostic | None:
+    for terminal, wanted, hint in _HINTS:
+        if found == terminal and wanted in expected:
+            return Diagnostic("note", hint)
+    return None
 
 
 def syntax_error(source: Source, token: Sequence[Any], expected: set[str],
@@ -154,6 +185,9 @@ def syntax_error(source: Source, token: Sequence[Any], expected: set[str],
                             if opener[0] not in ("LET", "IF") else
                             f"in this '{opener[1]}'",
                             source.span(opener[2], opener[3])),)
+    hint = _hint(token[0], expected)
+    if hint is not None:
+        notes += (hint,)
     return ParseError(message, span, notes=notes, code="E-parse-syntax")
 
 
@@ -162,6 +196,6 @@ def _unclosed(values: list[Any], expected: set[str]) -> Sequence[Any] | None:
     for value in reversed(values):
         if type(value) is tuple and len(value) == 4 and value[0] in _CLOSERS:
             if _CLOSERS[value[0]] in expected:
-                return value  # type: ignore[no-any-return]
+                return value
             return None
     return None

@@ -17,6 +17,7 @@ that is not writable it is simply recomputed (about 0.1 s).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ from .messages import expected_after_reductions, syntax_error
 from .source import Source
 
 # Bump when the shape of the cached table changes.
-_TABLE_FORMAT = 1
+_TABLE_FORMAT = 2
 
 # The deepest the parser's stack may grow. Nix's bison parser stops at 10,000 entries
 # ("memory exhausted"), about 5,000 nested brackets; so do we.
@@ -49,12 +50,12 @@ class ParseTable:
     pass-through rule.
     """
 
-    __slots__ = ("actions", "gotos", "rules", "builders", "start", "end", "chains")
+    __slots__ = ("actions", "builders", "chains", "end", "gotos", "rules", "start")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.actions: list[dict[str, int]] = data["actions"]
         self.gotos: list[dict[str, int]] = data["gotos"]
-        self.rules: list[tuple[str, int]] = [tuple(rule) for rule in data["rules"]]  # type: ignore[misc]
+        self.rules: list[tuple[str, int]] = [(rule[0], rule[1]) for rule in data["rules"]]
         self.builders: list[str | None] = data["builders"]
         self.start: int = data["start"]
         self.end: int = data["end"]
@@ -107,8 +108,9 @@ def _compute_table(text: str) -> dict[str, Any]:
                     row[symbol] = ~rule_index[argument]
             else:
                 goto[symbol] = argument
-        actions.append(row)
-        gotos.append(goto)
+        # sorted, so nothing depends on the order lark's sets happened to have
+        actions.append(dict(sorted(row.items())))
+        gotos.append(dict(sorted(goto.items())))
     return {"format": _TABLE_FORMAT, "actions": actions, "gotos": gotos, "rules": rules,
             "builders": builders, "start": table.start_states["start"], "end": end}
 
@@ -160,11 +162,24 @@ def table() -> ParseTable:
 
 def parse_source(source: Source) -> Expr:
     """Parse a whole source text into its expression."""
+    nul = source.text.find("\0")
+    if nul != -1:
+        # Nix reads source as a C string and silently stops at a NUL byte; we say so.
+        raise ParseError("NUL character in source text", source.span(nul, nul + 1),
+                         code="E-parse-character")
     parse_table = table()
     builder = Builder(source)
     callbacks: list[Callable[[list[Any]], Any] | None] = [
         None if name is None else getattr(builder, name) for name in parse_table.builders]
-    return _run(parse_table, tokenize(source), callbacks, source)  # type: ignore[no-any-return]
+    # The tree has no reference cycles, yet building it allocates so much that the cycle
+    # collector would run over and over the growing tree (a third of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(parse_table, tokenize(source), callbacks, source)  # type: ignore[no-any-return]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _run(parse_table: ParseTable, tokens: Iterator[Token],
@@ -206,14 +221,18 @@ def _run(parse_table: ParseTable, tokens: Iterator[Token],
                 states[-1] = target
                 continue
             origin, size = rules[rule]
-            if size:
+            if size == 1:  # (most reductions) replace the top in place
+                values[-1] = build([values[-1]])
+                states[-1] = gotos[states[-2]][origin]
+            elif size:
                 children = values[-size:]
                 del values[-size:]
                 del states[-size:]
+                push_value(build(children))
+                push_state(gotos[states[-1]][origin])
             else:
-                children = []
-            push_value(build(children))
-            push_state(gotos[states[-1]][origin])
+                push_value(build([]))
+                push_state(gotos[top][origin])
     raise AssertionError("the token stream ended without $END")
 
 

@@ -10,9 +10,34 @@ from __future__ import annotations
 import re
 
 from .ast import (
-    Apply, Assert, AttrKey, AttrSet, BinaryOp, BinOp, BindingKind, Bindings, CurPos, Expr, Float,
-    HasAttr, If, InheritSource, Int, Interpolation, Lambda, Let, List, Negate, Not, Path,
-    PathInterpolation, SearchPath, Select, Str, Var, With,
+    Apply,
+    Assert,
+    AttrKey,
+    AttrSet,
+    BinaryOp,
+    BindingKind,
+    Bindings,
+    BinOp,
+    CurPos,
+    Expr,
+    Float,
+    HasAttr,
+    If,
+    InheritSource,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 from .deep import deep
 from .lexer import KEYWORDS
@@ -102,15 +127,23 @@ class _Printer:
         return string_literal(expr.value)
 
     def _interpolation(self, expr: Interpolation) -> str:
-        out = ['"']
+        parts = expr.parts
+        # Which Str parts can be written as plain text: not two in a row (they would read
+        # back as one), and not all of them (a string without `${…}` is a Str).
+        raw: list[bool] = []
         previous_text = False
-        for part in expr.parts:
-            if type(part) is Str and not previous_text:
-                out.append(string_literal(part.value)[1:-1])
-                previous_text = True
+        for part in parts:
+            as_text = type(part) is Str and bool(part.value) and not previous_text
+            raw.append(as_text)
+            previous_text = as_text
+        if all(raw):
+            raw[-1] = False
+        out = ['"']
+        for part, as_text in zip(parts, raw):
+            if as_text:
+                out.append(string_literal(part.value)[1:-1])  # type: ignore[union-attr,arg-type]
             else:
                 out.append("${" + self.expr(part, _FUNCTION) + "}")
-                previous_text = False
         out.append('"')
         return "".join(out)
 

@@ -91,9 +91,9 @@ class Span:
 
 
 # The slots of Span, written directly by the lazy subclass below.
-_set_source = Span.__dict__["source"].__set__  # type: ignore[attr-defined]
-_set_start = Span.__dict__["start"].__set__  # type: ignore[attr-defined]
-_set_end = Span.__dict__["end"].__set__  # type: ignore[attr-defined]
+_set_source = Span.__dict__["source"].__set__
+_set_start = Span.__dict__["start"].__set__
+_set_end = Span.__dict__["end"].__set__
 _POSITION_SLOTS = {name: Span.__dict__[name] for name in ("line", "column", "end_line",
                                                          "end_column")}
 _new_span = object.__new__
@@ -131,10 +131,10 @@ class _LazySpan(Span):
         slots["end_line"].__set__(self, end_line)
         slots["end_column"].__set__(self, end_column)
 
-    line = _position_property("line")  # type: ignore[assignment]
-    column = _position_property("column")  # type: ignore[assignment]
-    end_line = _position_property("end_line")  # type: ignore[assignment]
-    end_column = _position_property("end_column")  # type: ignore[assignment]
+    line = _position_property("line")
+    column = _position_property("column")
+    end_line = _position_property("end_line")
+    end_column = _position_property("end_column")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Span):

@@ -39,7 +39,7 @@ def strip_indentation(elements: list[Piece | E]) -> list[str | E]:
             result.append(element)  # type: ignore[arg-type]
             continue
         out: list[str] = []
-        for number, line in enumerate(element[0].split("\n")):  # type: ignore[index]
+        for number, line in enumerate(element[0].split("\n")):
             if number:
                 out.append("\n")
                 at_line_start = True
@@ -73,12 +73,12 @@ def _minimum_indentation(elements: list[Piece | E]) -> int:
     min_indent = 1_000_000
     current = 0
     for element in elements:
-        if type(element) is not tuple or not element[1]:  # type: ignore[index]
+        if type(element) is not tuple or not element[1]:
             if at_line_start:
                 at_line_start = False
                 min_indent = min(min_indent, current)
             continue
-        for number, line in enumerate(element[0].split("\n")):  # type: ignore[index]
+        for number, line in enumerate(element[0].split("\n")):
             if number:
                 at_line_start = True
                 current = 0

@@ -12,9 +12,31 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from ndx.lang.ast import (
-    Apply, Assert, AttrSet, BinaryOp, BinOp, BindingKind, CurPos, Expr, Float, HasAttr, If,
-    Int, Interpolation, Lambda, Let, List, Negate, Not, Path, PathInterpolation, SearchPath,
-    Select, Str, Var, With,
+    Apply,
+    Assert,
+    AttrSet,
+    BinaryOp,
+    BindingKind,
+    BinOp,
+    CurPos,
+    Expr,
+    Float,
+    HasAttr,
+    If,
+    Int,
+    Interpolation,
+    Lambda,
+    Let,
+    List,
+    Negate,
+    Not,
+    Path,
+    PathInterpolation,
+    SearchPath,
+    Select,
+    Str,
+    Var,
+    With,
 )
 
 WRAP_PREFIX = "_: with _; ("
@@ -30,7 +52,7 @@ def nix_parse(text: str, cwd: str | None = None) -> str:
     NixError when Nix rejects it."""
     result = subprocess.run(
         ["nix-instantiate", "--parse", "-E", WRAP_PREFIX + text + WRAP_SUFFIX],
-        capture_output=True, text=True, cwd=cwd, timeout=60)
+        capture_output=True, text=True, cwd=cwd, timeout=60, check=False)
     if result.returncode != 0:
         raise NixError(result.stderr.strip())
     out = result.stdout.strip()
@@ -53,7 +75,7 @@ def nix_parse_many(texts: list[str], cwd: str | None = None) -> dict[str, str | 
 def nix_eval(text: str) -> str:
     """Nix's strict evaluation of `text`, printed (raises NixError)."""
     result = subprocess.run(["nix-instantiate", "--eval", "--strict", "-E", text],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise NixError(result.stderr.strip())
     return result.stdout.strip()
@@ -76,13 +98,13 @@ def show_string(text: str) -> str:
     return "".join(out)
 
 
-_KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit"}
 _IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'\-]*\Z")
 
 
 def show_name(name: str) -> str:
     """An attribute name as Nix prints it: bare when it is an identifier, else quoted."""
-    bare = _IDENTIFIER.match(name) and name not in _KEYWORDS
+    # (Nix 2.8's printIdentifier: of the keywords it only quotes `if`)
+    bare = _IDENTIFIER.match(name) and name != "if"
     return name if bare else show_string(name)
 
 
@@ -151,7 +173,10 @@ def show(expr: Expr) -> str:
             args.append(expr.arg)
             expr = expr.func
         head = show(expr)
-        if type(expr) is SearchPath:  # Nix's call node for <p> takes the arguments too
+        # Nix builds `<p>`, `-x`, `a - b`, `a * b`, `a / b`, `a < b`, `a > b` as calls of
+        # builtins (`__findFile`, `__sub`, …), and application adds to such a call.
+        if type(expr) in (SearchPath, Negate) or (type(expr) is BinOp and expr.op in (
+                BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.LT, BinaryOp.GT)):
             head = head[1:-1]
         return "(" + " ".join([head] + [show(arg) for arg in reversed(args)]) + ")"
     if kind is Not:
@@ -190,7 +215,8 @@ def _show_bindings(bindings, is_set: bool) -> str:
             out.append(f"inherit {name} ; " if is_set else f"inherit {name}; ")
         elif binding.kind is BindingKind.INHERIT_FROM:
             source = bindings.inherit_sources[binding.value.subject.index]
-            out.append(f"{binding.name} = ({show(source)}).{binding.name}; ")
+            name = show_name(binding.name)
+            out.append(f"{name} = ({show(source)}).{name}; ")
         else:
             out.append(f"{show_name(binding.name)} = {show(binding.value)}; ")
     for dynamic in bindings.dynamic:
@@ -205,7 +231,7 @@ def nix_eval_json(text: str) -> object:
     import json
 
     result = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", text],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise NixError(result.stderr.strip())
     return json.loads(result.stdout)

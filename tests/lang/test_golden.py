@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from ndx.lang import ParseError, parse
 from ndx.lang.dump import dump
 

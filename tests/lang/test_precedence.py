@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 from ndx.lang import ParseError, parse
 
 from .nix_oracle import NixError, nix_parse_many, show

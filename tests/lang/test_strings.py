@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from ndx.lang import ParseError, parse
 from ndx.lang.ast import Interpolation, Str
 
