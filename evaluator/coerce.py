@@ -19,6 +19,7 @@ does) also integers, floats, booleans, null and lists.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from .errors import EvalError, EvalTypeError
@@ -152,7 +153,7 @@ def expect_string_no_context(value: Any, what: str | None = None) -> str:
         return value  # type: ignore[no-any-return]
     if t is ContextString:
         raise EvalError(f"the string '{value.text}' is not allowed to refer to a store path "
-                        f"(such as '{sorted(value.context)[0].lstrip('=!').split('!')[-1]}')")
+                        f"(such as '{min(value.context).lstrip('=!').split('!')[-1]}')")
     raise type_error("a string", value, what)
 
 
@@ -251,7 +252,8 @@ def coerce_to_string(value: Any, ctx: EvalContext | None, *, what: str | None = 
         if t is int:
             return str(value)
         if t is float:
-            return "%f" % value if value == value else format_float(value)
+            # C's "%f" (std::to_string), which Nix uses; NaN prints as Nix prints it.
+            return f"{value:f}" if not math.isnan(value) else format_float(value)
         if t is list:
             return _coerce_list(value, ctx, what, copy_to_store, canonicalize_path)
     raise _cannot_coerce(value, what)

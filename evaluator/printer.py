@@ -68,7 +68,7 @@ def format_float(value: float) -> str:
         return "-nan" if math.copysign(1.0, value) < 0 else "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return "%g" % value
+    return f"{value:g}"
 
 
 def format_scalar(value: Any) -> str | None:

@@ -70,7 +70,7 @@ def _outputs(names: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@builtin("derivationStrict", 1, context=True)
+@builtin("derivationStrict", 1, global_=True, context=True)
 def derivation_strict(ctx: EvalContext, attrs_value: Any) -> Any:
     """Instantiate a derivation from its attributes (strictly); returns its `drvPath` and
     output paths. Use `derivation`, which wraps this lazily."""
@@ -151,6 +151,10 @@ def derivation_strict(ctx: EvalContext, attrs_value: Any) -> Any:
             input_srcs=frozenset(input_srcs), fixed=fixed)
         result = store.instantiate(derivation)
     except EvalError as error:
+        # Like Nix, place errors about the derivation as a whole at its `name`
+        # attribute, in the user's code (not inside the `derivation` wrapper).
+        raw_name = attrs["name"]
+        error.at(raw_name.span if type(raw_name) is Thunk else None)
         error.add_frame(f"while evaluating the derivation '{name}'", None)
         raise
     ctx.derivation_outputs[result.drv_path] = dict(result.outputs)

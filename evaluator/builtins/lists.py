@@ -189,11 +189,14 @@ def concat_map(f: Any, xs: Any) -> list[Any]:
 
 @builtin("partition", 2)
 def partition(f: Any, xs: Any) -> dict[str, Any]:
-    """Split a list by a predicate into `{ right = [ … ]; wrong = [ … ]; }`."""
+    """Split a list by a predicate into `{ right = [ … ]; wrong = [ … ]; }` (each element
+    is evaluated)."""
     function = expect_function(f, "the first argument of 'partition'")
     right: list[Any] = []
     wrong: list[Any] = []
     for item in expect_list(xs, "the second argument of 'partition'"):
+        if type(item) is Thunk:
+            item.force()  # Nix's partition evaluates each element first
         verdict = apply(function, item)
         if verdict is True or (verdict is not False and _bool_result(verdict, "partition")):
             right.append(item)

@@ -35,9 +35,13 @@ def _attr(value: str) -> str:
     return value.translate(_XML_ESCAPES)
 
 
-def _empty(indent: int, tag: str, attrs: list[tuple[str, str]] = ()) -> str:  # type: ignore[assignment]
-    text = "".join(f' {name}="{_attr(value)}"' for name, value in attrs)
-    return f"{'  ' * indent}<{tag}{text} />\n"
+def _attributes(attrs: list[tuple[str, str]]) -> str:
+    """XML attributes in name order (Nix keeps them in a sorted map)."""
+    return "".join(f' {name}="{_attr(value)}"' for name, value in sorted(attrs))
+
+
+def _empty(indent: int, tag: str, attrs: list[tuple[str, str]] | None = None) -> str:
+    return f"{'  ' * indent}<{tag}{_attributes(attrs or [])} />\n"
 
 
 @lru_cache(maxsize=1024)
@@ -121,8 +125,7 @@ class _XmlWriter:
                 xml_attrs.append((name, text))
                 if name == "drvPath":
                     drv_path = text
-        self.out.append(pad + "<derivation" +
-                        "".join(f' {n}="{_attr(v)}"' for n, v in xml_attrs) + ">\n")
+        self.out.append(f"{pad}<derivation{_attributes(xml_attrs)}>\n")
         if drv_path and drv_path not in self.drvs_seen:
             self.drvs_seen.add(drv_path)
             self.members(attrs, indent + 1)
@@ -157,8 +160,7 @@ class _XmlWriter:
                 attrs.append(("name", parameter))
             if function.ellipsis:
                 attrs.append(("ellipsis", "1"))
-            self.out.append(f"{pad}  <attrspat" +
-                            "".join(f' {n}="{_attr(v)}"' for n, v in attrs) + ">\n")
+            self.out.append(f"{pad}  <attrspat{_attributes(attrs)}>\n")
             for name in sorted(n for n, _ in function.formals):
                 self.out.append(_empty(indent + 2, "attr", [("name", name)]))
             self.out.append(f"{pad}  </attrspat>\n")

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from ..context import EvalContext
 
 
+_OP_TEXT = {op: op.value for op in A.BinaryOp}
+"""Each operator's spelling (reading an enum's `.value` is slow in a hot compile loop)."""
+
 _TEMPLATE_OPS = frozenset({"+", "-", "*", "/", "<", ">", "<=", ">=", "==", "!="})
 """Operators compiled through `templates.binop`."""
 
@@ -118,8 +121,8 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
         then = self.compile(node.then, scope)
         else_ = self.compile(node.else_, scope)
         test = node.cond
-        if type(test) is A.BinOp and test.op.value in templates.COMPARISONS:
-            return templates.if_comparison(test.op.value, self.operand(test.left, scope),
+        if type(test) is A.BinOp and _OP_TEXT[test.op] in templates.COMPARISONS:
+            return templates.if_comparison(_OP_TEXT[test.op], self.operand(test.left, scope),
                                            self.operand(test.right, scope), then, else_,
                                            test.span)
         cond = self.compile(test, scope)
@@ -201,8 +204,8 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
     def _binop(self, node: A.BinOp, scope: Scope) -> Code:
         op = node.op
         span = node.span
-        if op.value in _TEMPLATE_OPS:
-            return templates.binop(op.value, self.operand(node.left, scope),
+        if _OP_TEXT[op] in _TEMPLATE_OPS:
+            return templates.binop(_OP_TEXT[op], self.operand(node.left, scope),
                                    self.operand(node.right, scope), span, self.ctx)
         left = self.compile(node.left, scope)
         right = self.compile(node.right, scope)

@@ -41,10 +41,16 @@ def call_failed(error: EvalError, f: Any, span: Any) -> EvalError:
     if error.span is None:
         error.span = span
         return error
-    if type(f) is Lambda:
+    if type(f) is Lambda and not _internal(f.span):
         error.add_frame(f"while calling {describe_function(f)}", f.span)
         error.add_frame("from call site", span)
     return error
+
+
+def _internal(span: Any) -> bool:
+    """Whether a span is in ndx's own `derivation` wrapper (left out of traces, as Nix
+    leaves out its derivation.nix)."""
+    return span is not None and span.source.name == "«derivation»"
 
 
 _MISSING = object()

@@ -50,9 +50,13 @@ def parse_file(path: str, host: str | None = None) -> Expr:
     try:
         with open(host, encoding="utf-8") as handle:
             text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"cannot read '{path}': {getattr(exc, 'strerror', None) or exc}") \
-            from None
+    except UnicodeDecodeError:
+        from ndx.lang import parse_file as parse_reporting
+
+        parse_reporting(host)  # raises the parser's located "invalid UTF-8" error
+        raise
+    except OSError as exc:
+        raise EvalError(f"cannot read '{path}': {exc.strerror or exc}") from None
     expr = parse_cache.load(path, text)
     if expr is None:
         expr = parse_text(text, path, os.path.dirname(path))

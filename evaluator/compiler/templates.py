@@ -67,10 +67,12 @@ def _payload(operand: Operand) -> Any:
     return operand[2] if operand[0] == "slot" else operand[1]
 
 
-def _build(key: tuple[Any, ...], params: str, lines: list[str]) -> Callable[..., Any]:
+def _build(key: tuple[Any, ...], params: str,
+           lines: Callable[[], list[str]]) -> Callable[..., Any]:
+    """The factory for `key`'s shape, generating its source (`lines()`) on first use."""
     factory = _CACHE.get(key)
     if factory is None:
-        body = "\n".join("        " + line for line in lines)
+        body = "\n".join("        " + line for line in lines())
         source = f"def make({params}):\n    def node(env):\n{body}\n    return node\n"
         namespace: dict[str, Any] = {}
         exec(compile(source, f"<ndx template {key[0]}>", "exec"), dict(_GLOBALS), namespace)
@@ -122,6 +124,12 @@ COMPARISONS = frozenset({"<", ">", "<=", ">=", "==", "!="})
 def binop(op: str, left: Operand, right: Operand, span: Any, ctx: Any) -> Callable[..., Any]:
     """A closure for `left op right` (op among + - * / < > <= >= == !=)."""
     key = ("binop", op, _shape(left), _shape(right))
+    factory = _CACHE.get(key) or _build(key, "L, R, span, ctx",
+                                        lambda: _binop_lines(op, left, right))
+    return factory(_payload(left), _payload(right), span, ctx)  # type: ignore[no-any-return]
+
+
+def _binop_lines(op: str, left: Operand, right: Operand) -> list[str]:
     lines = _load("a", left, "L") + _load("b", right, "R")
     if op in _ARITH:
         fast, slow = _ARITH[op]
@@ -140,8 +148,7 @@ def binop(op: str, left: Operand, right: Operand, span: Any, ctx: Any) -> Callab
                   "    raise error.at(span)"]
     else:
         lines += _operator_lines(op) + ["return c"]
-    factory = _build(key, "L, R, span, ctx", lines)
-    return factory(_payload(left), _payload(right), span, ctx)  # type: ignore[no-any-return]
+    return lines
 
 
 def if_comparison(op: str, left: Operand, right: Operand, then: Callable[..., Any],
@@ -149,19 +156,20 @@ def if_comparison(op: str, left: Operand, right: Operand, then: Callable[..., An
     """A closure for `if left op right then … else …` with the comparison inlined (the
     condition of most recursive functions: `if n < 2 then …`)."""
     key = ("if", op, _shape(left), _shape(right))
-    lines = _load("a", left, "L") + _load("b", right, "R") + _operator_lines(op) + [
+    factory = _CACHE.get(key) or _build(key, "L, R, span, THEN, ELSE", lambda: [
+        *_load("a", left, "L"), *_load("b", right, "R"), *_operator_lines(op),
         "if c:",
         "    return THEN(env)",
         "return ELSE(env)",
-    ]
-    factory = _build(key, "L, R, span, THEN, ELSE", lines)
+    ])
     return factory(_payload(left), _payload(right), span, then, else_)  # type: ignore
 
 
 def select(subject: Operand, name: str, span: Any, subject_span: Any) -> Callable[..., Any]:
     """A closure for `subject.name` (one static attribute, no default)."""
     key = ("select", _shape(subject))
-    lines = _load("s", subject, "S") + [
+    factory = _CACHE.get(key) or _build(key, "S, NAME, FRAME, SUBJECT, span, subject_span",
+                                        lambda: _load("s", subject, "S") + [
         "if type(s) is dict:",
         "    v = s.get(NAME, MISSING)",
         "    if type(v) is Thunk:",
@@ -177,8 +185,7 @@ def select(subject: Operand, name: str, span: Any, subject_span: Any) -> Callabl
         "        return v",
         "    raise missing_attribute(NAME, s).at(span)",
         "raise type_error('a set', s, SUBJECT).at(subject_span)",
-    ]
-    factory = _build(key, "S, NAME, FRAME, SUBJECT, span, subject_span", lines)
+    ])
     return factory(_payload(subject), name,  # type: ignore[no-any-return]
                    f"while evaluating the attribute '{name}'", f"the subject of '.{name}'",
                    span, subject_span)
@@ -188,6 +195,15 @@ def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any
     """A closure for `function arg`. `arg` is ("const", v), ("slot", d, i) (passed
     unforced), ("thunk", code, span) or ("make", maker)."""
     key = ("apply", _shape(function), _arg_shape(arg))
+    kind = arg[0]
+    factory = _CACHE.get(key) or _build(key, "F, A, ASPAN, span",
+                                        lambda: _application_lines(function, arg))
+    payload = arg[2] if kind == "slot" else arg[1]
+    aspan = arg[2] if kind == "thunk" else None
+    return factory(_payload(function), payload, aspan, span)  # type: ignore[no-any-return]
+
+
+def _application_lines(function: Operand, arg: Operand) -> list[str]:
     lines = _load("f", function, "F")
     kind = arg[0]
     if kind == "const":
@@ -210,10 +226,7 @@ def application(function: Operand, arg: Operand, span: Any) -> Callable[..., Any
         "except EvalError as error:",
         "    raise call_failed(error, f, span)",
     ]
-    factory = _build(key, "F, A, ASPAN, span", lines)
-    payload = arg[2] if kind == "slot" else arg[1]
-    aspan = arg[2] if kind == "thunk" else None
-    return factory(_payload(function), payload, aspan, span)  # type: ignore[no-any-return]
+    return lines
 
 
 def _arg_shape(arg: tuple[Any, ...]) -> tuple[Any, ...]:

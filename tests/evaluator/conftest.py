@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,3 +23,12 @@ def evaluate_text(text: str, ctx: EvalContext | None = None, *, base_dir: str = 
 def ev() -> Callable[[str], str]:
     """`ev("1 + 1") == "2"`: evaluate strictly and print like `ndx eval --strict`."""
     return lambda text: print_value(evaluate_text(text))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """ndx's caches (parse table, parsed files) go to a temporary directory, not the
+    user's ~/.cache, while these tests run."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NDX_CACHE_DIR", str(tmp_path_factory.mktemp("ndx-cache")))
+        yield

@@ -79,3 +79,21 @@ def test_process_settings_are_restored_after_evaluation() -> None:
     limit, thresholds = sys.getrecursionlimit(), gc.get_threshold()
     assert evaluate_text("1 + 1") == 2
     assert (sys.getrecursionlimit(), gc.get_threshold()) == (limit, thresholds)
+
+
+def test_foldl_strict_over_a_million_elements() -> None:
+    text = "builtins.foldl' (acc: x: acc + x) 0 (builtins.genList (i: i) 1000000)"
+    assert evaluate_text(text) == 999_999 * 1_000_000 // 2
+
+
+def test_gen_list_of_a_hundred_thousand_deep_forced() -> None:
+    text = "builtins.genList (i: { n = i; s = toString i; }) 100000"
+    value = evaluate_text(text)
+    assert len(value) == 100_000
+    assert value[-1].value["s"].value == "99999"
+
+
+def test_deep_seq_of_a_long_linked_structure() -> None:
+    text = ("let build = n: if n == 0 then null else { next = build (n - 1); }; "
+            "in builtins.deepSeq (build 50000) \"done\"")
+    assert evaluate_text(text) == "done"

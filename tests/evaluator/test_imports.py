@@ -77,3 +77,9 @@ def test_evaluate_string_with_extra_variables_shadowing_builtins() -> None:
     value = ctx.evaluate_string("x + (if true then 1 else 0)",
                                 variables={"x": 41, "true": False})
     assert value == 41
+
+
+def test_eval_of_an_angle_bracket_argument_uses_the_search_path(tmp_path: Path) -> None:
+    (tmp_path / "default.ndx").write_text('"found"')
+    result = run_argv(["-I", f"here={tmp_path}", "<here>"])
+    assert (result.stdout, result.exit_code) == ('"found"\n', 0)

@@ -11,6 +11,7 @@ expected files with `pytest tests/golden --update-golden` and review the diff.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,15 @@ def _run(case: Path) -> tuple[str, int]:
     if case.name.startswith("okay-"):
         return result.stdout.replace(prefix, ""), result.exit_code
     return result.stderr.replace(prefix, ""), result.exit_code
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir_eval(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """ndx's caches (parse table, parsed files) go to a temporary directory, not the
+    user's ~/.cache, while these tests run."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NDX_CACHE_DIR", str(tmp_path_factory.mktemp("ndx-cache")))
+        yield
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])

@@ -22,3 +22,12 @@ def nix_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     env.update(HOME=str(home), NIX_PATH="", XDG_CACHE_HOME=str(home / "cache"),
                NIX_CONF_DIR=str(home), TZ="UTC")
     yield env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """ndx's caches (parse table, parsed files) go to a temporary directory, not the
+    user's ~/.cache, while these tests run."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NDX_CACHE_DIR", str(tmp_path_factory.mktemp("ndx-cache")))
+        yield

@@ -44,7 +44,7 @@ def read_header(path: Path) -> tuple[list[str], str | None]:
 def run_nix(path: Path, flags: list[str], env: dict[str, str]) -> tuple[bytes, int]:
     proc = subprocess.run(
         ["nix-instantiate", "--eval", "--strict", *flags, str(path)],
-        capture_output=True, env=env, cwd=path.parent, timeout=120)
+        capture_output=True, env=env, cwd=path.parent, timeout=120, check=False)
     return proc.stdout, 0 if proc.returncode == 0 else 1
 
 
