@@ -34,6 +34,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .posix_regex_nfa import Nfa
+
+Node = tuple[Any, ...]
+"""A parsed pattern piece (see "syntax" below)."""
 
 STATE_LIMIT = 100_000
 """libstdc++'s `_GLIBCXX_REGEX_STATE_LIMIT`: more automaton states is an error."""
@@ -104,7 +111,7 @@ class _Sized:
     """A parsed piece with the automaton states libstdc++ would insert for it (`total`)
     and the states reachable from its start (`size`, what a `{m,n}` copies)."""
 
-    node: tuple
+    node: Node
     total: int
     size: int
 
@@ -132,7 +139,7 @@ class _Parser:
             raise RegexError("too many automaton states", too_big=True)
 
     # -- grammar
-    def parse(self) -> tuple:
+    def parse(self) -> Node:
         self.count(1)  # the whole match's sub-expression begin
         body = self.disjunction()
         if self.pos < len(self.text):
@@ -386,7 +393,7 @@ def _fold(byte: int) -> int:
 # ------------------------------------------------------------------------ analysis
 
 
-def _nullable(node: tuple) -> bool:
+def _nullable(node: Node) -> bool:
     """Whether `node` can match the empty string."""
     kind = node[0]
     if kind in ("char", "any", "set"):
@@ -404,7 +411,7 @@ def _nullable(node: tuple) -> bool:
     return node[2] == 0 or _nullable(node[1])  # interval
 
 
-def _has_group(node: tuple) -> bool:
+def _has_group(node: Node) -> bool:
     kind = node[0]
     if kind == "group":
         return True
@@ -415,7 +422,7 @@ def _has_group(node: tuple) -> bool:
     return False
 
 
-def _has_empty_loop_with_group(node: tuple) -> bool:
+def _has_empty_loop_with_group(node: Node) -> bool:
     """Whether some repetition's body can match empty and contains a group."""
     kind = node[0]
     if kind in ("star", "plus", "opt", "interval"):
@@ -459,7 +466,7 @@ def _class_char(byte: int) -> str:
 _QUANTIFIED = frozenset(("star", "plus", "opt", "interval"))
 
 
-def _to_python(node: tuple) -> str:
+def _to_python(node: Node) -> str:
     kind = node[0]
     if kind == "char":
         return re.escape(chr(node[1]))
@@ -530,9 +537,9 @@ class Regex:
         # none, which changes what the groups hold).
         self.exact_engine = _has_empty_loop_with_group(tree)
         self.longest = parser.has_alternation or self.exact_engine
-        self._nfa: object = None
+        self._nfa: Nfa | None = None
 
-    def _automaton(self) -> object:
+    def _automaton(self) -> Nfa:
         if self._nfa is None:
             from .posix_regex_nfa import compile_nfa
 
@@ -595,7 +602,7 @@ class Regex:
             match = None if found is None else \
                 self._extent(nfa, subject, found.start(), -1, False)
 
-    def _extent(self, nfa: object, subject: str, start: int, bol_at: int,
+    def _extent(self, nfa: Nfa, subject: str, start: int, bol_at: int,
                 not_null: bool) -> tuple[int, int, tuple[tuple[int, int], ...]]:
         from .posix_regex_nfa import longest_match_at
 

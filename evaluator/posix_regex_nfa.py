@@ -19,6 +19,7 @@ cannot exhaust the Python stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # Opcodes.
 _MATCH, _REPEAT, _ALT, _BEGIN, _END, _BOL, _EOL, _ACCEPT, _DUMMY = range(9)
@@ -55,7 +56,7 @@ class _Builder:
         self.arg.append(arg)
         return len(self.op) - 1
 
-    def build(self, node: tuple) -> tuple[int, int]:
+    def build(self, node: tuple[Any, ...]) -> tuple[int, int]:
         """The (start, end) states of `node`; `end`'s next is linked by the caller."""
         kind = node[0]
         if kind == "char":
@@ -140,7 +141,7 @@ class _Builder:
         return start, join
 
 
-def compile_nfa(tree: tuple, groups: int) -> Nfa:
+def compile_nfa(tree: tuple[Any, ...], groups: int) -> Nfa:
     """The automaton for a parsed pattern (see `posix_regex`)."""
     b = _Builder()
     begin = b.new(_BEGIN, 0)
@@ -238,7 +239,7 @@ def longest_match_at(nfa: Nfa, text: str, start: int, bol_at: int, not_null: boo
         elif action == _AFTER_RIGHT:
             has_sol = has_sol or bool(saved)
         else:  # restore a group boundary
-            spans[state] = saved  # type: ignore[assignment]
+            spans[state] = saved  # type: ignore[call-overload]
     if best is None:
         return None
     groups = []

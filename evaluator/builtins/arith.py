@@ -46,6 +46,8 @@ def add(a: Any, b: Any) -> int | float:
 @builtin("sub", 2)
 def sub(a: Any, b: Any) -> int | float:
     """Return the difference `a - b` of two numbers."""
+    if type(a) is int and type(b) is int:
+        return wrap_int(a - b)
     x, y, is_float = _operands(a, b, "sub")
     return x - y if is_float else wrap_int(x - y)
 
@@ -53,6 +55,8 @@ def sub(a: Any, b: Any) -> int | float:
 @builtin("mul", 2)
 def mul(a: Any, b: Any) -> int | float:
     """Return the product of the numbers `a` and `b`."""
+    if type(a) is int and type(b) is int:
+        return wrap_int(a * b)
     x, y, is_float = _operands(a, b, "mul")
     return x * y if is_float else wrap_int(x * y)
 
@@ -66,20 +70,30 @@ def div(a: Any, b: Any) -> int | float:
         raise EvalError("division by zero")
     x, y, is_float = _operands(a, b, "div")
     if is_float:
-        return x / y
+        return float(x) / float(y)
     if x == INT_MIN and y == -1:
         raise EvalError("overflow in integer division")
-    q = abs(x) // abs(y)
+    q = int(abs(x) // abs(y))
     return q if (x < 0) == (y < 0) else -q
 
 
 @builtin("lessThan", 2)
 def less_than_(a: Any, b: Any) -> bool:
     """Return whether `a < b` (numbers, strings, paths, or lists compared element-wise)."""
-    return less_than(_forced(a), _forced(b))
+    a = _forced(a)
+    b = _forced(b)
+    if type(a) is int and type(b) is int:
+        return a < b  # type: ignore[no-any-return]
+    return less_than(a, b)
 
 
 def _bits(a: Any, b: Any, name: str) -> tuple[int, int]:
+    if type(a) is Thunk:
+        a = a.force()
+    if type(b) is Thunk:
+        b = b.force()
+    if type(a) is int and type(b) is int:
+        return a, b
     return (expect_int(a, f"the first argument of '{name}'"),
             expect_int(b, f"the second argument of '{name}'"))
 

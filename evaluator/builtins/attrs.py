@@ -39,8 +39,10 @@ def attr_values(attrs: Any) -> list[Any]:
 @builtin("getAttr", 2)
 def get_attr(name: Any, attrs: Any) -> Any:
     """Return the attribute `name` of a set: `getAttr "x" s` is `s.x`."""
-    key = expect_string_no_context(name, "the first argument of 'getAttr'")
-    table = expect_attrs(attrs, "the second argument of 'getAttr'")
+    key = name if type(name) is str else \
+        expect_string_no_context(name, "the first argument of 'getAttr'")
+    table = attrs if type(attrs) is dict else \
+        expect_attrs(attrs, "the second argument of 'getAttr'")
     try:
         return table[key]
     except KeyError:
@@ -50,7 +52,10 @@ def get_attr(name: Any, attrs: Any) -> Any:
 @builtin("hasAttr", 2)
 def has_attr(name: Any, attrs: Any) -> bool:
     """Return whether a set has the attribute `name` (its value is not evaluated)."""
-    key = expect_string_no_context(name, "the first argument of 'hasAttr'")
+    key = name if type(name) is str else \
+        expect_string_no_context(name, "the first argument of 'hasAttr'")
+    if type(attrs) is dict:
+        return key in attrs
     return key in expect_attrs(attrs, "the second argument of 'hasAttr'")
 
 
@@ -89,6 +94,8 @@ def list_to_attrs(xs: Any) -> dict[str, Any]:
         name = entry.get("name")
         if name is None:
             raise _missing("name", "listToAttrs")
+        if type(name) is Thunk:
+            name = name.force()
         if type(name) is not str:
             name = expect_string_no_context(name, "the 'name' attribute of an element of "
                                                   "the list passed to 'listToAttrs'")

@@ -68,7 +68,7 @@ def get_context(s: Any) -> dict[str, Any]:
 @builtin("appendContext", 2, context=True)
 def append_context(ctx: EvalContext, s: Any, context: Any) -> Any:
     """Return the string with context added, given in the form `getContext` returns."""
-    value = expect_string(s, "the first argument of 'appendContext'")
+    value: Any = expect_string(s, "the first argument of 'appendContext'")
     text = value if type(value) is str else value.text
     elements = set() if type(value) is str else set(value.context)
     for path, info in expect_attrs(context, "the second argument of "
@@ -110,9 +110,9 @@ def unsafe_discard_string_context(ctx: EvalContext, s: Any) -> str:
 def unsafe_discard_output_dependency(ctx: EvalContext, s: Any) -> Any:
     """Turn a `drvPath`'s dependency on all outputs of a derivation into a dependency on
     the `.drv` file alone."""
-    value = coerce_to_string(s, ctx, what="the argument of "
-                                          "'unsafeDiscardOutputDependency'")
+    value: Any = coerce_to_string(s, ctx, what="the argument of "
+                                               "'unsafeDiscardOutputDependency'")
     if type(value) is str:
         return value
-    elements = frozenset(e[1:] if e.startswith("=") else e for e in value.context)
+    elements = frozenset(e.removeprefix("=") for e in value.context)
     return make_string(value.text, elements)

@@ -140,7 +140,7 @@ def _filter_callback(function: Any) -> Any:
     def keep(path: str, kind: str) -> bool:
         verdict = apply(apply(function, path), kind)
         if verdict is True or verdict is False:
-            return verdict  # type: ignore[no-any-return]
+            return bool(verdict)
         return expect_bool(verdict, "the return value of the path filter")
     return keep
 

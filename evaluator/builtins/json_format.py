@@ -138,6 +138,7 @@ def to_json(ctx: EvalContext, value: Any) -> Any:
 # ---------------------------------------------------------------------------- reading
 
 _UINT64_LIMIT = 1 << 64
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SUSPICIOUS = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\udc80-\udcff]")
 
 
@@ -202,13 +203,17 @@ def _clean(value: Any) -> Any:
     return root[0]
 
 
+def _whitespace_end(text: str, position: int) -> int:
+    match = _WHITESPACE.match(text, position)
+    return position if match is None else match.end()
+
+
 def parse_json(text: str) -> Any:
     """The ndx value of a JSON document (EvalError when it is not valid JSON)."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")  # Nix's JSON reader skips a byte-order mark
     try:
-        value, end = _DECODER.raw_decode(text, json.decoder.WHITESPACE.match(text, 0).end())
-        end = json.decoder.WHITESPACE.match(text, end).end()
+        value, end = _DECODER.raw_decode(text, _whitespace_end(text, 0))
+        end = _whitespace_end(text, end)
         if end != len(text):
             raise json.JSONDecodeError("unexpected text after the value", text, end)
         if _SUSPICIOUS.search(text):

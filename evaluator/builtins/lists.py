@@ -43,7 +43,7 @@ def lazy_call2(function: Any, arg1: Any, arg2: Any) -> Thunk:
 
 def _bool_result(value: Any, name: str) -> bool:
     if value is True or value is False:
-        return value  # type: ignore[no-any-return]
+        return bool(value)
     return expect_bool(value, f"the return value of the function passed to '{name}'")
 
 
@@ -76,8 +76,8 @@ def length(xs: Any) -> int:
 @builtin("elemAt", 2)
 def elem_at(xs: Any, n: Any) -> Any:
     """Return element `n` of a list, counting from 0."""
-    items = expect_list(xs, "the first argument of 'elemAt'")
-    index = expect_int(n, "the second argument of 'elemAt'")
+    items = xs if type(xs) is list else expect_list(xs, "the first argument of 'elemAt'")
+    index = n if type(n) is int else expect_int(n, "the second argument of 'elemAt'")
     if index < 0 or index >= len(items):
         raise EvalError(f"list index {index} is out of bounds")
     return items[index]
@@ -158,7 +158,7 @@ def sort(comparator: Any, xs: Any) -> list[Any]:
     def less(a: Any, b: Any) -> bool:
         result = apply(apply(function, a), b)
         if result is True or result is False:
-            return result  # type: ignore[no-any-return]
+            return bool(result)
         return _bool_result(result, "sort")
 
     return stable_sort(values, less)
@@ -206,7 +206,7 @@ def partition(f: Any, xs: Any) -> dict[str, Any]:
 
 
 @builtin("groupBy", 2)
-def group_by(f: Any, xs: Any) -> dict[str, Any]:
+def group_by(f: Any, xs: Any) -> dict[str, list[Any]]:
     """Group list elements by the string `f` returns for them:
     `groupBy (x: if x > 2 then "big" else "small") [ 1 3 ]`."""
     function = expect_function(f, "the first argument of 'groupBy'")
@@ -220,7 +220,7 @@ def group_by(f: Any, xs: Any) -> dict[str, Any]:
             groups[key] = [item]
         else:
             bucket.append(item)
-    return groups  # type: ignore[return-value]
+    return groups
 
 
 @builtin("all", 2)

@@ -11,6 +11,7 @@ returns part of its input, as in Nix: `substring`, `replaceStrings`, `concatStri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..context import EvalContext
 from ..errors import EvalError
 from ..hashes import HashError, hash_bytes
 from ..posix_regex import RegexError, compile_regex
-from ..values import PathValue, Thunk, make_string
+from ..values import ContextString, PathValue, Thunk, make_string
 from ..versions import compare_versions, parse_drv_name, split_version
 from .registry import builtin
 
@@ -83,46 +84,97 @@ def substring(ctx: EvalContext, start: Any, length: Any, s: Any) -> Any:
     return make_string(part, context)
 
 
-@lru_cache(maxsize=512)
-def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"({re.escape(p)})" for p in patterns), re.DOTALL)
+class _Plan:
+    """What `replaceStrings` needs to know about a `from` list, computed once per list:
+    the patterns that can match (those after an empty one never do), an alternation
+    trying them in order, each pattern's first index, and the empty pattern's index."""
+
+    __slots__ = ("patterns", "regex", "first_index", "empty")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        empty = next((i for i, p in enumerate(patterns) if not p), None)
+        self.empty = empty
+        self.patterns = patterns if empty is None else patterns[:empty]
+        self.first_index: dict[str, int] = {}
+        for i, p in enumerate(self.patterns):
+            self.first_index.setdefault(p, i)
+        self.regex = (re.compile("|".join(map(re.escape, self.patterns)), re.DOTALL)
+                      if self.patterns else None)
 
 
-def _replace(text: str, patterns: list[str], replacements: list[str]) -> tuple[str, set[int]]:
+@lru_cache(maxsize=1024)
+def _plan(patterns: tuple[str, ...]) -> _Plan:
+    return _Plan(patterns)
+
+
+def _replace(text: str, plan: _Plan, replacements: list[str]) -> tuple[str, set[int]]:
     """Nix's scan: at each position the first pattern (in list order) that matches is
     replaced and skipped; an empty pattern matches everywhere, its replacement going
     before each character and at the end. Returns the text and the replacements used."""
     used: set[int] = set()
-    empty = next((i for i, p in enumerate(patterns) if not p), None)
-    if empty is not None:
-        patterns = patterns[:empty]  # patterns after an empty one can never match
-    if len(patterns) == 1 and empty is None:
-        if patterns[0] in text:
-            used.add(0)
-            return text.replace(patterns[0], replacements[0]), used
-        return text, used
+    patterns = plan.patterns
+    if plan.empty is None:
+        if len(patterns) == 1:
+            if patterns[0] in text:
+                used.add(0)
+                return text.replace(patterns[0], replacements[0]), used
+            return text, used
+        first_index = plan.first_index
+
+        def substitute(m: re.Match[str]) -> str:
+            index = first_index[m.group()]
+            used.add(index)
+            return replacements[index]
+
+        return plan.regex.sub(substitute, text), used  # type: ignore[union-attr]
     out: list[str] = []
     position = 0
-    filler = replacements[empty] if empty is not None else None
-    if patterns:
-        for m in _alternation(tuple(patterns)).finditer(text):
+    filler = replacements[plan.empty]
+    if plan.regex is not None:
+        for m in plan.regex.finditer(text):
             start = m.start()
-            if filler is None:
-                out.append(text[position:start])
-            elif start > position:
+            if start > position:
                 out.append(filler + filler.join(text[position:start]))
-            index = m.lastindex - 1  # type: ignore[operator]
+            index = plan.first_index[m.group()]
             used.add(index)
             out.append(replacements[index])
             position = m.end()
-    if filler is None:
-        out.append(text[position:])
-    else:
-        if position < len(text):
-            out.append(filler + filler.join(text[position:]))
-        out.append(filler)
-        used.add(empty)  # type: ignore[arg-type]
+    if position < len(text):
+        out.append(filler + filler.join(text[position:]))
+    out.append(filler)
+    used.add(plan.empty)
     return "".join(out), used
+
+
+def _string_items(items: list[Any], what: str) -> list[Any]:
+    """The string values of a list's elements (forced; a type error otherwise)."""
+    out = []
+    for item in items:
+        if type(item) is Thunk:
+            item = item.force()
+        if type(item) is not str and type(item) is not ContextString:
+            item = expect_string(item, what)
+        out.append(item)
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _plain_replacer(patterns: tuple[str, ...],
+                    replacements: tuple[str, ...]) -> Callable[[str], str]:
+    """`text -> result` for patterns without an empty one and replacements without
+    context (the common case), built once per pair of lists."""
+    if len(patterns) == 1:
+        pattern, replacement = patterns[0], replacements[0]
+        return lambda text: text.replace(pattern, replacement)
+    plan = _plan(patterns)
+    table = {p: replacements[i] for p, i in plan.first_index.items()}
+    regex = plan.regex
+    assert regex is not None
+
+    def replace(text: str) -> str:
+        return regex.sub(lambda m: table[m.group()], text)
+
+    return replace
 
 
 @builtin("replaceStrings", 3)
@@ -130,35 +182,56 @@ def replace_strings(from_: Any, to: Any, s: Any) -> Any:
     """Replace every occurrence of each string in `from` by the string at the same
     position in `to`, scanning left to right and never rescanning replacements:
     `replaceStrings [ "a" "b" ] [ "b" "a" ] "ab"` is "ba"."""
-    patterns_in = expect_list(from_, "the first argument of 'replaceStrings'")
-    replacements_in = expect_list(to, "the second argument of 'replaceStrings'")
+    patterns_in = from_ if type(from_) is list else \
+        expect_list(from_, "the first argument of 'replaceStrings'")
+    replacements_in = to if type(to) is list else \
+        expect_list(to, "the second argument of 'replaceStrings'")
     if len(patterns_in) != len(replacements_in):
         raise EvalError("'from' and 'to' arguments to 'replaceStrings' have different "
                         "lengths")
-    patterns = [_text_and_context(expect_string(p, "an element of the first argument of "
-                                                   "'replaceStrings'"))[0]
-                for p in patterns_in]
-    replacements = [_text_and_context(expect_string(r, "an element of the second argument "
-                                                       "of 'replaceStrings'"))
-                    for r in replacements_in]
-    subject = expect_string(s, "the third argument of 'replaceStrings'")
-    text, context = _text_and_context(subject)
+    patterns = tuple(patterns_in)
+    for p in patterns:
+        if type(p) is not str:
+            patterns = tuple(p if type(p) is str else p.text for p in _string_items(
+                patterns_in, "an element of the first argument of 'replaceStrings'"))
+            break
+    replacement_values = replacements_in
+    plain_replacements = True
+    for r in replacement_values:
+        if type(r) is not str:
+            replacement_values = _string_items(replacements_in, "an element of the second "
+                                                                "argument of 'replaceStrings'")
+            plain_replacements = all(type(v) is str for v in replacement_values)
+            break
+    subject = s.force() if type(s) is Thunk else s
+    if type(subject) is str:
+        text = subject
+        context: frozenset[str] = frozenset()
+    else:
+        if type(subject) is not ContextString:
+            subject = expect_string(subject, "the third argument of 'replaceStrings'")
+        text, context = _text_and_context(subject)
     if not patterns:
         return subject
-    bytewise = not text.isascii() and (
-        "" in patterns or _SURROGATE.search(text) is not None
-        or any(_SURROGATE.search(p) for p in patterns))
-    if bytewise:
-        latin = [to_bytes(p).decode("latin-1") for p in patterns]
-        fill = [to_bytes(r[0]).decode("latin-1") for r in replacements]
-        result, used = _replace(to_bytes(text).decode("latin-1"), latin, fill)
-        result = from_bytes(result.encode("latin-1"))
+    plain = text.isascii() or not ("" in patterns or _SURROGATE.search(text) is not None
+                                   or any(_SURROGATE.search(p) for p in patterns))
+    if plain and plain_replacements and "" not in patterns:
+        result = _plain_replacer(patterns, tuple(replacement_values))(text)
+        if result == text:
+            return subject
+        return make_string(result, context)
+    replacements = [r if type(r) is str else r.text for r in replacement_values]
+    if plain:
+        result, used = _replace(text, _plan(patterns), replacements)
     else:
-        result, used = _replace(text, patterns, [r[0] for r in replacements])
+        latin = tuple(to_bytes(p).decode("latin-1") for p in patterns)
+        fill = [to_bytes(r).decode("latin-1") for r in replacements]
+        result, used = _replace(to_bytes(text).decode("latin-1"), _plan(latin), fill)
+        result = from_bytes(result.encode("latin-1"))
     for index in used:
-        extra = replacements[index][1]
-        if extra:
-            context = context | extra
+        extra = replacement_values[index]
+        if type(extra) is ContextString:
+            context = context | extra.context
     return make_string(result, context)
 
 
@@ -177,8 +250,8 @@ def concat_strings_sep(ctx: EvalContext, sep: Any, xs: Any) -> Any:
         if type(item) is str:
             parts.append(item)
             continue
-        value = coerce_to_string(item, ctx, what="an element of the list passed to "
-                                                 "'concatStringsSep'")
+        value: Any = coerce_to_string(item, ctx, what="an element of the list passed to "
+                                                      "'concatStringsSep'")
         if type(value) is str:
             parts.append(value)
         else:

@@ -120,8 +120,8 @@ class _XmlWriter:
             if item is None:
                 continue
             item = item.force() if type(item) is Thunk else item
-            if type(item) is str or type(item) is ContextString:
-                text = item if type(item) is str else item.text
+            if type(item) is str or type(item) is ContextString:  # a string, else no attribute
+                text = item.text if type(item) is ContextString else str(item)
                 xml_attrs.append((name, text))
                 if name == "drvPath":
                     drv_path = text
