@@ -149,12 +149,9 @@ def test_several_targets_and_outputs_get_numbered_links(project) -> None:
 
 
 MULTI_OUTPUT = """
-let s = builtins.derivationStrict { name = "multi"; system = "x86_64-linux";
-      builder = "/bin/sh"; outputs = [ "out" "dev" ];
-      __impureHostDeps = [ "/usr" "/bin" "/lib" "/lib64" ];
-      args = [ "-c" "echo > $out; echo > $dev" ]; };
-in { dev = { type = "derivation"; drvPath = s.drvPath; outPath = s.dev;
-             outputName = "dev"; }; }
+derivation { name = "multi"; system = "x86_64-linux"; builder = "/bin/sh";
+  outputs = [ "out" "dev" ]; __impureHostDeps = [ "/usr" "/bin" "/lib" "/lib64" ];
+  args = [ "-c" "echo > $out; echo > $dev" ]; }
 """
 
 
@@ -166,10 +163,9 @@ def test_no_out_link_and_printing(project, capsys) -> None:
 
 
 FAILING = """
-let s = builtins.derivationStrict { name = "broken"; system = "x86_64-linux";
-      builder = "/bin/sh"; __impureHostDeps = [ "/usr" "/bin" "/lib" "/lib64" ]; PATH = "/bin";
-      args = [ "-c" "for i in $(seq 1 30); do echo step $i; done; echo kept > clue; exit 2" ]; };
-in { type = "derivation"; drvPath = s.drvPath; outPath = s.out; outputName = "out"; }
+derivation { name = "broken"; system = "x86_64-linux"; builder = "/bin/sh";
+  __impureHostDeps = [ "/usr" "/bin" "/lib" "/lib64" ]; PATH = "/bin";
+  args = [ "-c" "for i in $(seq 1 30); do echo step $i; done; echo kept > clue; exit 2" ]; }
 """
 
 
@@ -224,10 +220,9 @@ def test_no_sandbox_warns_loudly(project) -> None:
 
 
 SLOW = """
-let s = builtins.derivationStrict { name = "slow"; system = "x86_64-linux";
-      builder = "/bin/sh"; __impureHostDeps = [ "/usr" "/bin" "/lib" "/lib64" ]; PATH = "/bin";
-      args = [ "-c" "echo started; sleep 30; echo > $out" ]; };
-in { type = "derivation"; drvPath = s.drvPath; outPath = s.out; outputName = "out"; }
+derivation { name = "slow"; system = "x86_64-linux"; builder = "/bin/sh";
+  __impureHostDeps = [ "/usr" "/bin" "/lib" "/lib64" ]; PATH = "/bin";
+  args = [ "-c" "echo started; sleep 30; echo > $out" ]; }
 """
 
 
