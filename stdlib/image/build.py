@@ -140,6 +140,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         base_archive = ImageArchive(spec.from_image)
         base = base_archive.image(_base_name(spec))
     tmp = tempfile.mkdtemp(prefix="ndx-image-", dir=workdir)
+    os.chmod(tmp, 0o711)  # the root inside may be lent to an unprivileged script
     try:
         root = os.path.join(tmp, "root")
         os.mkdir(root, 0o755)
@@ -218,15 +219,38 @@ def _add_closure(contents: LayerContents, closure: set[str], spec: ImageSpec,
         contents.add_tree(store.real(path), path.strip("/"), owner=(spec.uid, spec.gid))
 
 
+#: The user extraCommands runs as when ndx runs as root: it must not need privileges.
+NOBODY = 65534
+
+
 def _run_extra_commands(script: str, root: str, env: Mapping[str, str]) -> None:
-    """Run extraCommands in the layer's directory, as the invoking user."""
+    """Run extraCommands in the layer's directory, unprivileged: as the invoking user, or
+    as nobody when that is root (the directory is lent to nobody for the time of the
+    script and given back to root afterwards; owners in the layer are `uid`/`gid`)."""
     full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": root, **env}
-    proc = subprocess.run(["sh", "-e", "-c", script], cwd=root, env=full_env,
-                          capture_output=True, text=True, check=False)
+    argv = ["sh", "-e", "-c", script]
+    as_root = os.geteuid() == 0
+    if as_root:
+        _chown_tree(root, NOBODY, NOBODY)
+        argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+                *argv]
+    try:
+        proc = subprocess.run(argv, cwd=root, env=full_env, capture_output=True, text=True,
+                              check=False)
+    finally:
+        if as_root:
+            _chown_tree(root, 0, 0)
     if proc.returncode != 0:
         log = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
         raise ImageError(f"extraCommands failed with exit code {proc.returncode}"
                          + (f"\n--- log ---\n{log}" if log else ""))
+
+
+def _chown_tree(root: str, uid: int, gid: int) -> None:
+    os.lchown(root, uid, gid)
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.lchown(os.path.join(directory, name), uid, gid)
 
 
 def _all_paths(root: str) -> list[str]:

@@ -122,8 +122,9 @@ def builtin_build_image(store: DiskStore, drv_path: str, drv: StoreDerivation, o
     try:
         spec = spec_from_derivation(store, drv, out_path)
         log(f"building image {spec.name}:{spec.tag} from {len(spec.closure)} store paths")
-        image = build_image(spec, StoreView(store.physical_dir, store.store_dir), out,
-                            workdir=os.path.dirname(out))
+        # Staged in the system's temporary directory: an unprivileged extraCommands must
+        # be able to enter it, which the store's private build area does not allow.
+        image = build_image(spec, StoreView(store.physical_dir, store.store_dir), out)
     except ImageError as exc:
         raise BuildError(f"'{drv_path}': {exc}", drv_path) from None
     log(f"wrote {image.repo_tags[0]} ({len(image.layers)} layers, id {image.config_digest})")

@@ -2,8 +2,8 @@
 without a VM, and write the layer from inside the same session.
 
 Mechanism (see docs/architecture.md, "runAsRoot"): a helper process (this module, run as
-`python -m ndx.stdlib.image.runasroot`) enters a private mount namespace — and, when ndx
-is not running as root, a user namespace whose uid/gid 0…65535 are mapped by
+`python -m ndx.stdlib.image.runasroot`) enters private mount, network, IPC and UTS
+namespaces — and, when ndx is not running as root, a user namespace whose uid/gid 0…65535 are mapped by
 newuidmap/newgidmap onto the caller's uid and subordinate range, so `chown redis /data`
 works and is recorded. In it the helper:
 
@@ -42,6 +42,9 @@ from .errors import ImageError
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET = 0x04000000, 0x08000000, 0x40000000
+#: Namespaces the script always gets: its own mounts, no network, its own IPC and hostname.
+ISOLATION = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC = 4096, 16384
 MS_PRIVATE = 1 << 18
@@ -57,6 +60,10 @@ HOST_TOOLS = ("groupadd", "groupdel", "groupmod", "useradd", "userdel", "usermod
 HOST_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/sbin")
 #: Device nodes a script may need.
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+#: Set to "1" to use a user namespace even as root (exercises the unprivileged path).
+USERNS_ENV = "NDX_RUNASROOT_USERNS"
+#: First host id of the range mapped then (ids 1…65535 of the namespace).
+ROOT_TEST_RANGE = 1_000_000
 #: The PATH of the script: build tools first, then the image's own directories.
 SCRIPT_PATH = f"/{TOOLS_DIR}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -81,6 +88,7 @@ class RootJob:
     store_dir: str = "/ndx/store"
     graph: dict[str, list[str]] = field(default_factory=dict)  # references, for the closure
     self_map: bool = False          # unprivileged without subordinate ids: map uid 0 only
+    userns: bool = False            # run in a user namespace (always when not root)
 
 
 # --- the caller's side ------------------------------------------------------------------------
@@ -89,6 +97,9 @@ def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
     """Run `job` in a helper process; the layer blob is written to `out_fd`. Returns the
     layer description (`diff_id`, `digest`, `size`, `media_type`)."""
     unprivileged = os.geteuid() != 0
+    # As root a user namespace adds nothing, except to exercise the unprivileged path on
+    # a root machine (NDX_RUNASROOT_USERNS=1, used by the tests).
+    job.userns = unprivileged or os.environ.get(USERNS_ENV) == "1"
     if unprivileged and not _has_subids():
         job.self_map = True
     ready_r, ready_w = os.pipe()
@@ -108,7 +119,7 @@ def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
     proc.stdin = None
     try:
         if os.read(ready_r, 1) == b"u":  # the helper entered a user namespace: map it
-            _map_ids(proc.pid)
+            _map_ids(proc.pid) if unprivileged else _map_ids_as_root(proc.pid)
         os.write(go_w, b"g")
     except OSError:
         pass
@@ -150,6 +161,14 @@ def _has_subids() -> bool:
     except KeyError:
         user = str(uid)
     return all(_subids(path, user, uid) is not None for path in ("/etc/subuid", "/etc/subgid"))
+
+
+def _map_ids_as_root(pid: int) -> None:
+    """The mapping an unprivileged user with a subordinate range gets (0 → ourselves,
+    1…65535 → a range), written directly: root needs no newuidmap."""
+    for name in ("uid_map", "gid_map"):
+        with open(f"/proc/{pid}/{name}", "w") as f:
+            f.write(f"0 0 1\n1 {ROOT_TEST_RANGE} 65535\n")
 
 
 def _map_ids(pid: int) -> None:
@@ -277,9 +296,9 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     from .layer import Entry, LayerContents, _entry, write_layer
     from .rootfs import changes, extend_closure, extract_layer, snapshot
 
-    unprivileged = os.geteuid() != 0
+    unprivileged = job.userns
     outer_uid, outer_gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWNS | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
+    _check(_libc.unshare(ISOLATION | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
     if unprivileged and job.self_map:
         # No subordinate ids: map root to ourselves only (other owners cannot be set).
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {outer_uid} 1"),

@@ -220,3 +220,52 @@ def test_default_tag_and_created_now(store, tmp_path) -> None:
     assert now.config_json["created"] != "1970-01-01T00:00:01Z"
     assert json.loads(now.config)["created"].endswith("Z")
     shutil.rmtree(tmp_path / "store", ignore_errors=True)
+
+
+def test_uid_and_gid_own_the_store_and_links(store, tmp_path) -> None:
+    hello = store.add_hello(tmp_path)
+    out = tmp_path / "img.tar"
+    build_image(ImageSpec(name="x", tag="1", closure=[hello], copy_to_root=[hello],
+                          uid=1000, gid=100), store.view, str(out))
+    members = layer_members(out)
+    rel = hello.lstrip("/")
+    assert (members[f"{rel}/bin/hello"].uid, members[f"{rel}/bin/hello"].gid) == (1000, 100)
+    assert members["bin/hello"].uid == 1000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the unprivileged suite takes this path anyway")
+def test_run_as_root_in_a_user_namespace_with_a_full_id_range(store, tmp_path,
+                                                              monkeypatch) -> None:
+    """The path ndx takes for a user with a subordinate range (0 → the user, 1…65535 → the
+    range), forced on this root machine: owners the script sets are recorded as it set
+    them, and a base image's files keep theirs."""
+    monkeypatch.setenv("NDX_RUNASROOT_USERNS", "1")
+    busybox = _busybox(store)
+    base_out = tmp_path / "base.tar"
+    build_image(ImageSpec(name="base", tag="1", closure=[busybox], copy_to_root=[busybox],
+                          users=[{"name": "app", "uid": 1000, "home": "/home/app"}]),
+                store.view, str(base_out))
+    out = tmp_path / "img.tar"
+    build_image(ImageSpec(name="top", tag="1", from_image=str(base_out),
+                          run_as_root=SHADOW_SETUP + "groupadd -g 999 redis\n"
+                          "useradd -u 999 -g redis -M -d /data redis\n"
+                          "mkdir /data && chown redis:redis /data\n"
+                          "echo hi > /home/app/note && chown app /home/app/note\n"),
+                store.view, str(out))
+    members = layer_members(out)
+    assert (members["data"].uid, members["data"].gid) == (999, 999)
+    assert members["home/app/note"].uid == 1000
+    assert members["home/app"].uid == 1000  # the base's owner, kept on the parent entry
+    assert b"redis:x:999:" in layer_file(out, "etc/passwd")
+
+
+def test_extra_commands_run_unprivileged(store, tmp_path) -> None:
+    hello = store.add_hello(tmp_path)
+    out = tmp_path / "img.tar"
+    build_image(ImageSpec(name="x", tag="1", closure=[hello], copy_to_root=[hello],
+                          extra_commands="id -u > whoami; mkdir -p var/tmp; chmod 1777 var/tmp"),
+                store.view, str(out))
+    members = layer_members(out)
+    expected = b"65534\n" if os.geteuid() == 0 else f"{os.geteuid()}\n".encode()
+    assert layer_file(out, "whoami") == expected
+    assert members["whoami"].uid == 0 and members["var/tmp"].mode == 0o1777

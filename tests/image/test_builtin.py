@@ -118,6 +118,17 @@ def test_closure_follows_config_and_script_references(disk_store, tmp_path) -> N
     assert layer_file(result, motd.lstrip("/")) == b"welcome\n"
 
 
+def test_extra_commands_through_the_store(disk_store) -> None:
+    store = disk_store
+    hello = _hello(store)
+    image = _image(store, {"name": "extra", "tag": "1", "copyToRoot": [hello.outputs["out"]],
+                           "extraCommands": "mkdir -p tmp && chmod 1777 tmp && id -u > who"},
+                   deps=[hello])
+    store.build([image.drv_path])
+    members = layer_members(store.real_path(image.outputs["out"]))
+    assert members["tmp"].mode == 0o1777 and members["who"].isfile()
+
+
 def test_bad_arguments_fail_the_build_with_a_clear_message(disk_store) -> None:
     image = _image(disk_store, {"name": "x", "confg": {}})
     with pytest.raises(BuildError, match="unknown argument 'confg'.*did you mean 'config'"):

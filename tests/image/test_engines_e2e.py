@@ -112,3 +112,49 @@ def test_podman_runs_a_zstd_image(podman, tmp_path) -> None:
     assert image.layers[0].media_type.endswith("+zstd")
     podman.load(out)
     assert podman.run("docker.io/library/ndx-zstd:1") == "Hello from ndx!\n"
+
+
+def test_from_image_reads_what_docker_save_wrote(dockerd, tmp_path) -> None:
+    """A base image exported by `docker save` (the legacy layout, uncompressed layers) is a
+    fromImage like any other."""
+    store = FakeStore(tmp_path / "store")
+    busybox = _busybox(store)
+    base_out = tmp_path / "base.tar"
+    build_image(ImageSpec(name="ndx-saved-base", tag="1", closure=[busybox],
+                          copy_to_root=[busybox], config={"Env": ["FROM_BASE=yes"]}),
+                store.view, str(base_out))
+    dockerd.load(base_out)
+    saved = tmp_path / "saved.tar"
+    saved.write_bytes(dockerd.docker("save", "ndx-saved-base:1").stdout)
+    hello = store.add_hello(tmp_path)
+    out = tmp_path / "top.tar"
+    top = build_image(ImageSpec(name="ndx-on-saved", tag="1", closure=[hello],
+                                copy_to_root=[hello], from_image=str(saved),
+                                from_image_name="ndx-saved-base", from_image_tag="1",
+                                run_as_root="mkdir -p /srv && echo $FROM_BASE > /srv/x || true",
+                                config={"Cmd": ["/bin/sh", "-c", "echo $FROM_BASE; hello"]}),
+                      store.view, str(out))
+    assert len(top.layers) == 2
+    dockerd.load(out)
+    assert dockerd.run("ndx-on-saved:1").splitlines() == ["yes", "Hello from ndx!"]
+
+
+def test_full_config_and_uncompressed_layers_in_docker(dockerd, tmp_path) -> None:
+    store = FakeStore(tmp_path / "store")
+    busybox = _busybox(store)
+    out = tmp_path / "cfg.tar"
+    build_image(ImageSpec(
+        name="ndx-config", tag="1", closure=[busybox], copy_to_root=[busybox], compressor="none",
+        config={"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo $GREETING from $(pwd)"],
+                "Env": {"GREETING": "hi"}, "WorkingDir": "/tmp", "ExposedPorts": ["6379/tcp"],
+                "Volumes": {"/data": {}}, "Labels": {"org.example": "yes"},
+                "StopSignal": "SIGINT", "User": "0:0",
+                "Healthcheck": {"Test": ["CMD", "true"], "Interval": 30_000_000_000}}),
+        store.view, str(out))
+    dockerd.load(out)
+    config = json.loads(dockerd.docker("image", "inspect", "ndx-config:1").stdout)[0]["Config"]
+    assert config["Env"] == ["GREETING=hi"]
+    assert config["ExposedPorts"] == {"6379/tcp": {}} and config["Volumes"] == {"/data": {}}
+    assert config["Labels"] == {"org.example": "yes"} and config["StopSignal"] == "SIGINT"
+    assert config["Healthcheck"]["Test"] == ["CMD", "true"]
+    assert dockerd.run("ndx-config:1", options=["--tmpfs", "/tmp"]) == "hi from /tmp\n"

@@ -34,8 +34,11 @@ def _as_nobody(home: Path, program: str) -> subprocess.CompletedProcess[str]:
     for directory, dirs, files in os.walk(home):
         for name in [directory] + [os.path.join(directory, f) for f in dirs + files]:
             os.lchown(name, NOBODY, NOBODY)
-    cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-           "/usr/bin/python3", "-c", program]
+    setpriv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+    readable = subprocess.run([*setpriv, "test", "-r", str(ROOT / "stdlib" / "image" / "build.py")],
+                              check=False)
+    assert readable.returncode == 0, f"user nobody cannot read the checkout at {ROOT}"
+    cmd = [*setpriv, "/usr/bin/python3", "-c", program]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=home,
                           check=False)
 
