@@ -226,3 +226,16 @@ def test_images_are_small(store: Path, links: Path, build_env: dict[str, str]) -
         built = ndx_build(store, links, build_env, file, attr)
         size = sum(i.size for i in image_files(built.archive).values())
         assert size < 8 * 1024 * 1024, f"{attr}: {size} bytes of files"
+
+
+def test_the_example_script_builds_the_redis_image(
+        store: Path, links: Path, build_env: dict[str, str]) -> None:
+    # `./dev.sh example` runs it with the default store; here it gets the test store.
+    link = links / "example-result"
+    result = subprocess.run(
+        ["sh", str(ROOT / "scripts" / "example.sh"), "--store", str(store), "-o", str(link)],
+        check=False, env=build_env, capture_output=True, text=True, timeout=3600)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert "docker load < result" in result.stdout
+    files = image_files(link.resolve())
+    assert any(p.endswith("-redis-7.0.15/bin/redis-server") for p in files)
