@@ -90,6 +90,9 @@ def test_trivial_builders_build(build) -> None:  # type: ignore[no-untyped-def]
         '';
         b = pkgs.writeShellScriptBin "b" "echo b";
         t = pkgs.writeTextDir "etc/x.conf" "x=1\\n";
+        # Larger than an environment variable may be.
+        big = pkgs.writeText "big" (builtins.concatStringsSep ""
+          (builtins.genList (i: "line ${toString i}\\n") 30000));
         joined = pkgs.symlinkJoin { name = "j"; paths = [ a b t ]; postBuild = "echo joined > $out/marker"; };
         env = pkgs.buildEnv { name = "e"; paths = [ a b ]; pathsToLink = [ "/bin" ]; };
       in pkgs.runCommand "check" { inherit joined env; } ''
@@ -99,6 +102,7 @@ def test_trivial_builders_build(build) -> None:  # type: ignore[no-untyped-def]
         cp $joined/marker $out/marker
         head -n 1 $env/bin/b > $out/shebang
         ls $env > $out/env-top
+        wc -l < ${big} > $out/big-lines
       ''
     """)
     assert (out / "a").read_text() == "hello\n"
@@ -107,6 +111,7 @@ def test_trivial_builders_build(build) -> None:  # type: ignore[no-untyped-def]
     shebang = (out / "shebang").read_text()
     assert shebang.startswith("#!/ndx/store/") and shebang.endswith("-busybox-1.35.0/bin/sh\n")
     assert (out / "env-top").read_text() == "bin\n"
+    assert (out / "big-lines").read_text() == "30000\n"
 
 
 def test_build_env_refuses_colliding_files(build) -> None:  # type: ignore[no-untyped-def]
