@@ -235,3 +235,14 @@ def test_fixup_refuses_binaries_linked_against_the_host(tmp_path: Path) -> None:
     b.top.mkdir()
     result = b.run({**attrs, "allowHostInterpreter": "1"})
     assert result.returncode == 0, result.stderr
+
+
+def test_flags_are_words_and_keep_glob_characters(tmp_path: Path) -> None:
+    src = make_tarball(tmp_path / "f.tar.gz", {
+        "f/Makefile": "all:\n\techo '$(A)|$(B)|$(C)' > $(out)\ninstall:\n",
+        "f/match-me": ""})
+    b = Build(tmp_path)
+    result = b.run({"src": str(src), "makeFlags": "A=* B=match-?",
+                    "buildFlags": "  C=[x]  ", "installPhase": "true"})
+    assert result.returncode == 0, result.stderr
+    assert b.out.read_text() == "*|match-?|[x]\n"

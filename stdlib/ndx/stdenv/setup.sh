@@ -13,7 +13,6 @@
 
 set -eu
 set -o pipefail
-shopt -s nullglob
 
 # ---------------------------------------------------------------------------------------
 # Environment
@@ -94,11 +93,11 @@ runPhase() {
 # Flags are words: a flag holding a space needs its own attribute and an explicit phase.
 make_flags_array() {
     FLAGS_ARRAY=()
-    local var word
+    local var words
     for var in "$@"; do
-        for word in ${!var-}; do
-            FLAGS_ARRAY+=("$word")
-        done
+        # read -a splits on whitespace without expanding `*` or `?` in a flag.
+        read -r -a words <<<"${!var-}" || true
+        FLAGS_ARRAY+=(${words[@]+"${words[@]}"})
     done
 }
 
