@@ -77,8 +77,8 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
     try:
         # `<ndx>` is the installed library (`import <ndx> { }`), as in ndx-build.
         stdlib_dir = os.path.dirname(os.path.abspath(ndx.stdlib.__file__ or ""))
-        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ,
-                                                            base_dir) + [("ndx", stdlib_dir)])
+        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ, base_dir),
+                          fallback_search_path=[("ndx", stdlib_dir)])
         if keep is not None:
             keep.append(ctx)
         output = run_deep(eval_output, ctx, request)

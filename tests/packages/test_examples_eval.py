@@ -36,3 +36,14 @@ def test_eval_selects_the_classic_variants() -> None:
     result = run_eval(CLASSIC, None, attr_paths=("redis.imageName", "redisNoShell.imageName"))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == '"redis"\n"redis-noshell"\n'
+
+
+def test_ndx_is_found_without_being_in_nix_path(tmp_path: Path) -> None:
+    # `<ndx>` falls back on the installed library, like Nix's built-in `<nix/…>`: it is
+    # not an entry of builtins.nixPath, and an -I ndx=… entry comes first.
+    result = run_eval(None, "[ (import <ndx> { }).redis.name builtins.nixPath ]", strict=True)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == '[ "redis-7.0.15" [ ] ]\n'
+    (tmp_path / "default.ndx").write_text('{ }: "mine"')
+    result = run_eval(None, "import <ndx> { }", includes=(f"ndx={tmp_path}",))
+    assert result.stdout == '"mine"\n'
