@@ -18,9 +18,19 @@ DEPENDENCIES = ["lark", "click", "zstandard"]
 
 
 def _copy_checkout(target: Path) -> None:
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
-                                    "__pycache__", ".hypothesis", ".pytest_cache", "result*")
-    shutil.copytree(ROOT, target, ignore=ignore)
+    anywhere = shutil.ignore_patterns("*.egg-info", "__pycache__", ".hypothesis",
+                                      ".pytest_cache")
+    # Only at the top: stdlib/build is a package, build/ and dist/ are leftovers.
+    top = shutil.ignore_patterns(".venv", ".git", "build", "dist", "result*", ".cache")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        ignored = anywhere(directory, names)
+        if Path(directory) == ROOT:
+            ignored |= top(directory, names)
+        return ignored
+
+    # Symlinks stay symlinks: test data holds a dangling one on purpose.
+    shutil.copytree(ROOT, target, ignore=ignore, symlinks=True)
 
 
 @pytest.fixture(scope="module")
