@@ -28,7 +28,6 @@ from .ast import (
     Expr,
     InheritSource,
     Select,
-    Str,
     Var,
 )
 from .diagnostics import Diagnostic
@@ -229,7 +228,3 @@ def _close(root: _Set) -> AttrSet:
         closed[id(current)] = AttrSet(current.recursive, bindings, current.span)
     return closed[id(root)]
 
-
-def is_static_key(expr: Expr) -> bool:
-    """`${"name"}` names an attribute statically (Nix: the expression is a string literal)."""
-    return type(expr) is Str

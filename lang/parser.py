@@ -135,8 +135,8 @@ def load_table() -> ParseTable:
             data = json.load(cached)
         if data.get("format") == _TABLE_FORMAT:
             return ParseTable(data)
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        pass  # no cache, or a damaged one: compute the table again
     data = _compute_table(text)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -117,7 +117,7 @@ def _position_property(name: str) -> property:
 
 class _LazySpan(Span):
     """A `Span` whose line and column numbers are computed when first read (then kept in
-    Span's own slots). It compares, hashes and pickles as the equivalent Span."""
+    Span's own slots). It compares and hashes as the equivalent Span."""
 
     __slots__ = ()
 
@@ -148,5 +148,9 @@ class _LazySpan(Span):
                      self.end_column))
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (Span, (self.source, self.start, self.end, self.line, self.column,
-                       self.end_line, self.end_column))
+        return (_restore_span, (self.source, self.start, self.end))
+
+
+def _restore_span(source: Source, start: int, end: int) -> Span:
+    """Unpickle a lazy span (pickled as its source and offsets only)."""
+    return source.span(start, end)

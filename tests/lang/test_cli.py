@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from ndx.cli import commands  # noqa: F401 - registers the subcommands
 from ndx.cli.main import cli
@@ -69,3 +70,19 @@ def test_deep_input_prints_or_fails_cleanly() -> None:
     assert code == 0 and out.count("List(") == 4000
     code, out, _ = run("parse", "--json", "-E", "[" * 4000 + "]" * 4000)
     assert code == 0 and out.count('"List"') == 4000
+
+
+def test_a_damaged_table_cache_is_recomputed(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from ndx.lang import parser
+
+    monkeypatch.setenv("NDX_CACHE_DIR", str(tmp_path))
+    fresh = parser.load_table()
+    (cached,) = tmp_path.glob("parse-table-*.json")
+    for damage in ["{", '{"format": 2}', "[]", '{"format": 2, "actions": 1}']:
+        cached.write_text(damage)
+        again = parser.load_table()
+        assert len(again.actions) == len(fresh.actions)
+        assert len(json.loads(cached.read_text())["actions"]) == len(fresh.actions)
