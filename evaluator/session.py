@@ -2,7 +2,7 @@
 oracle tests and `ndx-build` call.
 
     ctx = EvalContext(store)
-    value = run_deep(evaluate_file, ctx, "redis.ndx")          # weak head normal form
+    value = ctx.evaluate_file("redis.ndx")           # weak head normal form (deep thread)
     text = run_deep(eval_output, ctx, EvalRequest(file="x.ndx", strict=True))
 
 Evaluation runs on a thread with a large stack and a high recursion limit
@@ -116,17 +116,7 @@ def _leave() -> None:
 _state = threading.local()
 
 
-# ------------------------------------------------------------------ entry points
-
-
-def evaluate_file(ctx: EvalContext, path: str) -> Any:
-    """The value of the file at `path` (weak head normal form)."""
-    return ctx.evaluate_file(path)
-
-
-def evaluate_expression(ctx: EvalContext, text: str, base_dir: str | None = None) -> Any:
-    """The value of expression text (weak head normal form)."""
-    return ctx.evaluate_string(text, base_dir=base_dir)
+# ------------------------------------------------------------------ ndx eval
 
 
 @dataclass

@@ -182,7 +182,10 @@ class BindingsCompiler(CompilerCore):
             lazy = self.lazy(binding.value, scope, binding.name)
             t = type(lazy)
             if t is Const:
-                consts[binding.name] = _ready(lazy.value, binding.span)  # type: ignore
+                value = lazy.value  # type: ignore[union-attr]
+                # A builtin that is itself still a Thunk (`derivation`) is stored as is.
+                consts[binding.name] = value if type(value) is Thunk else \
+                    _ready(value, binding.span)
             elif t is Delay:
                 delays.append((binding.name, lazy.code, binding.span))  # type: ignore
             elif t is Make:
