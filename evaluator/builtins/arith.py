@@ -83,7 +83,7 @@ def less_than_(a: Any, b: Any) -> bool:
     a = _forced(a)
     b = _forced(b)
     if type(a) is int and type(b) is int:
-        return a < b  # type: ignore[no-any-return]
+        return a < b
     return less_than(a, b)
 
 

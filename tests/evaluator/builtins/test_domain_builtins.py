@@ -74,6 +74,15 @@ def test_reading_needs_no_store(tmp_path: Path) -> None:
         "contents", True, "98bf7d8c15784f0a3d63204441e1e2aa", {"f": "regular"}]
 
 
+def test_dangling_symlinks_exist_and_are_listed(tmp_path: Path) -> None:
+    """(Not an oracle case: a dangling link in the repository breaks copying it.)
+    Nix 2.8: `pathExists` uses lstat; `readDir` reports the link itself."""
+    (tmp_path / "dangling").symlink_to("missing-target")
+    ctx = EvalContext(None)
+    assert plain(evaluate_text("[ (builtins.pathExists ./dangling) (builtins.readDir ./.) ]",
+                               ctx, base_dir=str(tmp_path))) == [True, {"dangling": "symlink"}]
+
+
 def test_to_file_writes_the_text_with_its_references() -> None:
     store = MemoryStore()
     ctx = EvalContext(store)
