@@ -93,8 +93,9 @@ def _build(request: BuildRequest, store: DiskStore, reporter: ConsoleReporter,
            out: TextIO, err: TextIO) -> int:
     from ndx.cli.eval import search_path_from
 
-    search_path = search_path_from(request.includes, request.environ) + [("ndx", STDLIB_DIR)]
-    ctx = EvalContext(store, search_path=search_path, environ=request.environ)
+    search_path = search_path_from(request.includes, request.environ)
+    ctx = EvalContext(store, search_path=search_path, fallback_search_path=[("ndx", STDLIB_DIR)],
+                      environ=request.environ)
     wanted = run_deep(_select_derivations, ctx, request)
     targets = list(dict.fromkeys(f"{drv}^{output}" for drv, output in wanted))
     options = BuildOptions(jobs=request.jobs, cores=request.cores,
