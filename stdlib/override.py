@@ -14,7 +14,7 @@ from ndx.evaluator.printer import describe_value
 from ndx.evaluator.runtime import apply
 
 
-@builtin("override", 2, global_=True)
+@builtin("override", 2, extension=True)
 def override(package: Any, new_args: Any) -> Any:
     """Call a package again with changed arguments: `override pkg { dep = other; }`."""
     attrs = expect_attrs(package, "the first argument of 'override' (a package)")
