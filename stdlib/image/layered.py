@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,13 +265,15 @@ def store_layers(prepared: Prepared, store: StoreView, cache: LayerCache,
     return made
 
 
-def stream_layers(prepared: Prepared, store: StoreView, cache: LayerCache) -> list[Layer]:
+def stream_layers(prepared: Prepared, store: StoreView, cache: LayerCache,
+                  log: Callable[[str], None] | None = None) -> list[Layer]:
     """Each planned group's layer as an uncompressed tar (what a streamed image sends):
     only the diff ID and size are computed and cached, the bytes are made when streamed."""
     import hashlib
 
     spec = prepared.spec
     layers = []
+    reused = 0
     for group in prepared.groups:
         def measure(_out: Any, group: Sequence[str] = group) -> Layer:
             digest, size = hashlib.sha256(), 0
@@ -284,6 +286,10 @@ def stream_layers(prepared: Prepared, store: StoreView, cache: LayerCache) -> li
         entry = cache.get_or_make(_key(spec, group, None, "diff"), group, measure,
                                   keep_blob=False)
         layers.append(entry.layer)
+        reused += entry.hit
+    if log is not None:
+        log(f"{len(layers)} store-path layers: {reused} from the layer cache, "
+            f"{len(layers) - reused} measured")
     return layers
 
 
@@ -337,7 +343,8 @@ def annotations(prepared: Prepared) -> dict[str, str]:
 
 
 def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
-                        cache: LayerCache, *, workdir: str | None = None) -> Image:
+                        cache: LayerCache, *, workdir: str | None = None,
+                        log: Callable[[str], None] | None = None) -> Image:
     """Build the layered image and write it to `out_path`: a docker-archive (also an OCI
     layout) or, with `format = "oci"`, an OCI layout directory. Returns the image."""
     compression = compression_of(spec.compressor)
@@ -346,6 +353,10 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
     try:
         prepared = prepare(spec, store, tmp, custom_compression=compression)
         made = store_layers(prepared, store, cache, compression)
+        if log is not None:
+            reused = sum(1 for _, _, hit in made if hit)
+            log(f"{len(made)} store-path layers: {reused} from the layer cache, "
+                f"{len(made) - reused} made")
         image = compose(prepared, [la for la, _, _ in made] + [prepared.custom_layer])
         blobs = BlobFiles(fallback=prepared.base_archive)
         for layer, blob, _hit in made:
@@ -368,7 +379,8 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
 
 
 def write_stream_conf(spec: LayeredSpec, store: StoreView, out_dir: str,
-                      cache: LayerCache, *, workdir: str | None = None) -> Image:
+                      cache: LayerCache, *, workdir: str | None = None,
+                      log: Callable[[str], None] | None = None) -> Image:
     """Write the configuration a streamed image is made from (see `stream.py`) to the
     directory `out_dir`: `image.json` and the uncompressed customisation layer. Only the
     diff IDs of the store-path layers are computed (and cached), never their bytes kept."""
@@ -378,7 +390,7 @@ def write_stream_conf(spec: LayeredSpec, store: StoreView, out_dir: str,
     prepared = None
     try:
         prepared = prepare(spec, store, tmp, custom_compression=None)
-        layers = stream_layers(prepared, store, cache)
+        layers = stream_layers(prepared, store, cache, log)
         image = compose(prepared, [*layers, prepared.custom_layer])
         os.mkdir(out_dir, 0o755)
         shutil.copyfile(prepared.custom_blob, os.path.join(out_dir, CUSTOM_FILE))

@@ -112,9 +112,9 @@ def builtin_build_layered_image(store: DiskStore, drv_path: str, drv: StoreDeriv
         log(f"building layered image {spec.name}:{spec.tag} from {len(spec.closure)} "
             "store paths")
         if output == "stream-conf":
-            image = write_stream_conf(spec, view, out, cache)
+            image = write_stream_conf(spec, view, out, cache, log=log)
         else:
-            image = build_layered_image(spec, view, out, cache)
+            image = build_layered_image(spec, view, out, cache, log=log)
     except ImageError as exc:
         raise BuildError(f"'{drv_path}': {exc}", drv_path) from None
     log(f"wrote {image.repo_tags[0]} ({len(image.layers)} layers, id {image.config_digest})")

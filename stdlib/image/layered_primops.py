@@ -22,7 +22,7 @@ from ndx.evaluator.coerce import expect_attrs
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import apply
-from ndx.evaluator.values import ContextString, force
+from ndx.evaluator.values import ContextString, force, string_text
 
 from .config import check_config
 from .errors import ImageError, did_you_mean
@@ -125,8 +125,9 @@ def _image_derivation(ctx: EvalContext, spec: dict[str, Any], context: set[str],
     return _derivation(ctx, attrs)
 
 
-def _tag(spec: dict[str, Any], out_path: str) -> str:
-    return str(spec.get("tag") or out_path.rsplit("/", 1)[-1][:32])
+def _tag(spec: dict[str, Any], out_path: Any) -> str:
+    """The image's tag: the given one, else the hash part of the output path (as Nix)."""
+    return str(spec.get("tag") or string_text(out_path).rsplit("/", 1)[-1][:32])
 
 
 @builtin("buildLayeredImage", 1, context=True, extension=True)

@@ -6,11 +6,11 @@ changed. The plan is computed from the closure's reference graph (path → the p
 refers to) and the image's *roots* (what the image asks for: its contents, the paths its
 config and customisation layer name).
 
-**Popularity.** A path's popularity is the number of distinct dependency chains from a
-root that lead to it: 1 for a root nobody else needs, the sum of its referrers' counts
-otherwise (plus one if it is itself a root). A C library every program links is reached
-through many chains and comes first; the application itself comes last. Ties are broken
-by package name, then by path, so the order is the same on every machine.
+**Popularity.** A path's popularity is the number of distinct dependency chains in the
+closure that end at it: its own (1) plus its referrers' counts. So a path weighs more the
+more paths need it and the deeper it sits: a C library every program links comes first,
+the application itself (1) last. Ties are broken by package name, then by path, so the
+order is the same on every machine.
 
 **The pipeline** (`layeringPipeline`, with Nix's operation names) is a list of steps
 applied in order to the closure. A step sees either one *graph* (a set of paths, which
@@ -82,42 +82,38 @@ def package_name(path: str) -> str:
     return _NAME.sub("", base)
 
 
-def popularity(graph: Mapping[str, Iterable[str]], roots: Iterable[str]) -> dict[str, int]:
-    """Each path's number of dependency chains from a root (see the module docstring).
+def popularity(graph: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """Each path's number of dependency chains ending at it (see the module docstring).
 
-    `graph` maps every path to the paths it refers to (self-references are ignored);
-    paths not reachable from a root count as roots themselves."""
+    `graph` maps every path to the paths it refers to; self-references are ignored."""
     refs = {p: {r for r in graph.get(p, ()) if r != p and r in graph} for p in graph}
     referrers: dict[str, list[str]] = {p: [] for p in refs}
     for path, targets in refs.items():
         for target in targets:
             referrers[target].append(path)
-    root_set = set(roots) & set(refs)
-    # Kahn's algorithm from the paths nothing refers to, so each path is counted after
-    # every referrer; a path with no referrer that is not a named root counts as one.
+    # Kahn's algorithm from the paths nothing refers to, so each path's count is complete
+    # (its own chain plus every referrer's) before it is passed on.
     waiting = {p: len(referrers[p]) for p in refs}
     ready = sorted(p for p, n in waiting.items() if n == 0)
-    count: dict[str, int] = {p: 0 for p in refs}
-    order: list[str] = []
+    count: dict[str, int] = {p: 1 for p in refs}
+    done = 0
     while ready:
         path = ready.pop()
-        order.append(path)
-        if path in root_set or not referrers[path]:
-            count[path] += 1
+        done += 1
         for target in sorted(refs[path]):
             count[target] += count[path]
             waiting[target] -= 1
             if waiting[target] == 0:
                 ready.append(target)
-    if len(order) != len(refs):
+    if done != len(refs):
         cycle = sorted(p for p, n in waiting.items() if n > 0)
         raise ImageError(f"the reference graph has a cycle through {cycle[0]}")
     return count
 
 
-def popularity_order(graph: Mapping[str, Iterable[str]], roots: Iterable[str]) -> list[str]:
+def popularity_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
     """The paths of `graph`, most popular first (ties: by package name, then path)."""
-    counts = popularity(graph, roots)
+    counts = popularity(graph)
     return sorted(counts, key=lambda p: (-counts[p], package_name(p), p))
 
 
@@ -194,7 +190,7 @@ class _Planner:
     def op_popularity_contest(self, item: Item, *, where: str) -> Item:
         graph = self._graph(item, "popularity_contest", where)
         sub = {p: [r for r in self.graph.get(p, ()) if r in graph] for p in graph}
-        order = popularity_order(sub, self.roots & graph)
+        order = popularity_order(sub)
         return Items(tuple(frozenset([p]) for p in order))
 
     def op_limit_layers(self, item: Item, limit: Any, *, where: str) -> Item:

@@ -476,11 +476,16 @@ def _check_status(job: RootJob, root: str, status: int, store_root: str | None) 
 def _run_in_place(job: RootJob, root: str) -> None:
     """fakeRootCommands without fakechroot: the host's shell and PATH, the layer's root
     as the working directory, uid 0 of the namespace. The store is visible at its logical
-    place when the host has that directory (the physical store is bound over it)."""
+    place when the host has that directory and the namespace may read the physical store
+    (it is bound over it); scripts that need the store's programs in any set-up use
+    enableFakechroot, which mounts their inputs in the image root."""
     if job.store and os.path.isdir(job.store_dir):
         physical = os.path.dirname(job.store[0][1])
         if os.path.realpath(physical) != os.path.realpath(job.store_dir):
-            _bind_ro(physical, job.store_dir)
+            try:
+                _bind_ro(physical, job.store_dir)
+            except OSError:
+                pass  # the store stays where the host has it (unreadable here)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": root, "USER": "root",
            "LOGNAME": "root", **job.env}
     pid = os.fork()
