@@ -756,9 +756,14 @@ class _Exact(io.RawIOBase):
         if not len(view):
             self._finish()
             return 0
-        count: int = self._stream.readinto(view)  # type: ignore[attr-defined]
-        if not count:
-            raise ArchiveError(f"blob {self._digest} is shorter than its {self._size} bytes")
+        # Fill the whole buffer (tarfile takes a short read for the end of the data).
+        count = 0
+        while count < len(view):
+            got: int = self._stream.readinto(view[count:])  # type: ignore[attr-defined]
+            if not got:
+                raise ArchiveError(f"blob {self._digest} is shorter than its {self._size} "
+                                   "bytes")
+            count += got
         self._hash.update(view[:count])
         self._left -= count
         if not self._left:

@@ -137,6 +137,10 @@ def main(argv: Sequence[str]) -> int:
     except BrokenPipeError:
         sys.stderr.write("error: the reader of the image stopped early\n")
         return 1
+    except OSError as exc:
+        sys.stderr.write(f"error: cannot stream the image: {exc.strerror or exc}"
+                         f"{f' ({exc.filename})' if exc.filename else ''}\n")
+        return 1
     return 0
 
 
