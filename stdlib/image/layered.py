@@ -364,7 +364,8 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
         blobs.add(prepared.custom_layer.digest, prepared.custom_blob, verified=True)
         if spec.format == "oci":
             partial = out_path + ".partial"
-            write_oci_layout(partial, [image], blobs)
+            # The cache's blob files are immutable: the layout shares them (hard links).
+            write_oci_layout(partial, [image], blobs, link_blobs=True)
             os.replace(partial, out_path)
         else:
             partial = out_path + ".partial"
