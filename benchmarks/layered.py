@@ -41,16 +41,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from image import pick_files  # noqa: E402
+from image import pick_files
+from ndx.evaluator.io import Derivation
+from ndx.stdlib.registry import ClientOptions, copy_image
+from ndx.stdlib.store.db import Registration
+from ndx.stdlib.store.disk import DiskStore
+from ndx.stdlib.store.encoding import nix_base32
+from ndx.stdlib.store.nar import hash_path
 
-from ndx.evaluator.io import Derivation  # noqa: E402
-from ndx.stdlib.registry import ClientOptions, copy_image  # noqa: E402
-from ndx.stdlib.store.db import Registration  # noqa: E402
-from ndx.stdlib.store.disk import DiskStore  # noqa: E402
-from ndx.stdlib.store.encoding import nix_base32  # noqa: E402
-from ndx.stdlib.store.nar import hash_path  # noqa: E402
-from tests.layered.counting_proxy import CountingProxy  # noqa: E402
-from tests.registry.servers import start_registry  # noqa: E402
+from tests.layered.counting_proxy import CountingProxy
+from tests.registry.servers import start_registry
 
 PACKAGES = 24
 CLOSURE_BYTES = 150 << 20

@@ -323,10 +323,10 @@ def compose(prepared: Prepared, layers: Sequence[Layer]) -> Image:
         "history": history,
     }
     return Image(canonical_json(value), all_layers, (prepared.repo_tag,),
-                 annotations(prepared))
+                 manifest_annotations(prepared))
 
 
-def annotations(prepared: Prepared) -> dict[str, str]:
+def manifest_annotations(prepared: Prepared) -> dict[str, str]:
     """The OCI manifest annotations: creation time, title, version and source (of the
     first of `contents` whose version is known), then the user's `annotations`."""
     spec = prepared.spec

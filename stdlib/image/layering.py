@@ -177,7 +177,7 @@ class _Planner:
                 for r in self.graph.get(p, ()):
                     if r in edges:
                         edges[r].add(p)  # type: ignore[attr-defined]
-        seen = set(s for s in starts if s in within)
+        seen = {s for s in starts if s in within}
         todo = list(seen)
         while todo:
             for nxt in edges[todo.pop()]:

@@ -11,7 +11,7 @@ interrupted writer left.
 from __future__ import annotations
 
 import os
-from collections.abc import Set
+from collections.abc import Set as AbstractSet
 
 from .fsutil import remove_tree, tree_size
 
@@ -19,7 +19,7 @@ from .fsutil import remove_tree, tree_size
 DERIVED = "derived"
 
 
-def prune_derived(state_dir: str, valid: Set[str], *, dry_run: bool = False) -> int:
+def prune_derived(state_dir: str, valid: AbstractSet[str], *, dry_run: bool = False) -> int:
     """Remove every entry with a source not in `valid` (and leftovers of interrupted
     writers). Returns the bytes freed (or that would be, for a dry run)."""
     root = os.path.join(state_dir, DERIVED)
@@ -41,7 +41,7 @@ def prune_derived(state_dir: str, valid: Set[str], *, dry_run: bool = False) -> 
     return freed
 
 
-def _alive(entry: str, valid: Set[str]) -> bool:
+def _alive(entry: str, valid: AbstractSet[str]) -> bool:
     try:
         with open(os.path.join(entry, "sources")) as f:
             sources = [line.strip() for line in f if line.strip()]

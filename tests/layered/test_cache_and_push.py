@@ -41,7 +41,7 @@ def test_concurrent_builds_make_a_layer_once(tmp_path: Path) -> None:
 
 
 def test_an_entry_is_keyed_by_content() -> None:
-    base = dict(uid=0, gid=0, compression="gzip", level=None)
+    base = {"uid": 0, "gid": 0, "compression": "gzip", "level": None}
     path = "/ndx/store/" + "a" * 32 + "-x"
     one = layer_key([(path, "sha256:1")], **base)
     assert one == layer_key([(path, "sha256:1")], **base)

@@ -4,7 +4,6 @@ reference graphs with known answers."""
 from __future__ import annotations
 
 import pytest
-
 from ndx.stdlib.image.errors import ImageError
 from ndx.stdlib.image.layering import plan_layers, popularity, popularity_order
 
@@ -89,8 +88,8 @@ def test_a_pipeline_making_too_many_layers_is_refused() -> None:
 
 
 @pytest.mark.parametrize(("pipeline", "message"), [
-    ([["popularity_contst"]], "unknown layering step 'popularity_contst' "
-                              r"\(did you mean 'popularity_contest'\?\)"),
+    ([["popularity_contst"]], ("unknown layering step 'popularity_contst' "
+                              r"\(did you mean 'popularity_contest'\?\)")),
     ([["limit_layers"]], "'limit_layers' takes 1 argument, not 0"),
     ([["limit_layers", 0]], "positive number of layers"),
     (["popularity_contest"], r"a step is a list like \[\"popularity_contest\"\]"),

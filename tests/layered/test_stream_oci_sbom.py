@@ -157,7 +157,7 @@ def test_umoci_unpacks_the_oci_layout(oci_dir: Path, tmp_path: Path) -> None:
     assert Path(data).read_text() == "shared data\n"
     hello = next((rootfs / "ndx" / "store").glob("*-hello-1.0"))
     assert subprocess.run([str(hello / "bin" / "hello")], capture_output=True,
-                          text=True).stdout == "Hello from ndx!\n"
+                          text=True, check=True).stdout == "Hello from ndx!\n"
 
 
 def test_podman_loads_the_oci_layout_and_runs_it(oci_dir: Path, podman) -> None:
@@ -210,8 +210,7 @@ def test_sbom_is_valid_spdx_2_3(project: Project, tmp_path: Path, attr: str) -> 
 
 
 def test_sbom_of_an_image_without_provenance_says_so(tmp_path: Path) -> None:
-    from ndx.stdlib.image.archive import Image, canonical_json, write_docker_archive
-    from ndx.stdlib.image.archive import BlobFiles
+    from ndx.stdlib.image.archive import BlobFiles, Image, canonical_json, write_docker_archive
 
     config = canonical_json({"architecture": "amd64", "os": "linux", "config": {},
                              "rootfs": {"type": "layers", "diff_ids": []}})
