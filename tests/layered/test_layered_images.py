@@ -119,3 +119,33 @@ def test_a_bad_pipeline_step_fails_the_build_with_its_name(project: Project) -> 
     err = _eval_error(project, expr)
     assert "unknown layering step 'popularity'" in err
     assert "did you mean 'popularity_contest'" in err
+
+
+def test_layered_image_on_a_base_image(project: Project, dockerd) -> None:
+    result = project.build("onBase")
+    with ImageArchive(str(result)) as archive:
+        image = archive.image()
+    with ImageArchive(str(project.build("single"))) as archive:
+        base = archive.image()
+    assert image.layers[0] == base.layers[0]
+    assert len(image.layers) == 1 + 2 + 1  # base, other and shared-data, customisation
+    dockerd.load(result)
+    assert dockerd.run("ndx-layered-on-base:latest") == "Hello from ndx!\nother\n"
+
+
+def test_streamed_image_on_a_base_image(project: Project, dockerd) -> None:
+    script = project.build("streamOnBase")
+    piped = subprocess.run(f"'{script}' | DOCKER_HOST={dockerd.host} docker load",
+                           shell=True, capture_output=True, text=True, env=env(), check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert dockerd.run("ndx-streamed-on-base:latest") == "Hello from ndx!\nother\n"
+
+
+def test_build_image_writes_an_oci_layout_too(project: Project, podman) -> None:
+    import os
+
+    layout = project.build("single", "--argstr", "imageFormat", "oci")
+    assert os.path.isdir(layout)
+    out = podman.podman("load", "-i", str(layout)).stdout.decode()
+    image = out.strip().splitlines()[-1].split(": ", 1)[-1]
+    assert podman.run(image) == "Hello from ndx!\n"
