@@ -89,19 +89,13 @@ def run_build(request: BuildRequest, stdout: TextIO | None = None,
         return 130
 
 
-def build_search_path(includes: tuple[str, ...] | list[str],
-                      environ: dict[str, str] | os._Environ[str]) -> list[tuple[str, str]]:
-    """`ndx-build`'s search path: `-I` entries, `NDX_PATH`, then `<ndx>` (the installed
-    library, last so that `-I ndx=…` wins)."""
-    from ndx.cli.eval import search_path_from
-
-    return search_path_from(includes, environ) + [("ndx", STDLIB_DIR)]
-
-
 def _build(request: BuildRequest, store: DiskStore, reporter: ConsoleReporter,
            out: TextIO, err: TextIO) -> int:
-    search_path = build_search_path(request.includes, request.environ)
-    ctx = EvalContext(store, search_path=search_path, environ=request.environ)
+    from ndx.cli.eval import search_path_from
+
+    search_path = search_path_from(request.includes, request.environ)
+    ctx = EvalContext(store, search_path=search_path, fallback_search_path=[("ndx", STDLIB_DIR)],
+                      environ=request.environ)
     wanted = run_deep(_select_derivations, ctx, request)
     targets = list(dict.fromkeys(f"{drv}^{output}" for drv, output in wanted))
     options = BuildOptions(jobs=request.jobs, cores=request.cores,

@@ -68,15 +68,17 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
                           expression=expression, attr_paths=attr_paths,
                           auto_args=auto_args, strict=strict, json=json,
                           base_dir=base_dir)
-    import ndx.stdlib  # noqa: F401 - registers the fetchers (fetchurl, fetchTarball, …)
+    import ndx.stdlib  # registers the fetchers (fetchurl, fetchTarball, …)
 
     if store is None:
         from ndx.stdlib.store import MemoryStore
 
         store = MemoryStore()
     try:
-        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ,
-                                                            base_dir))
+        # `<ndx>` is the installed library (`import <ndx> { }`), as in ndx-build.
+        stdlib_dir = os.path.dirname(os.path.abspath(ndx.stdlib.__file__ or ""))
+        ctx = EvalContext(store, search_path=search_path_from(includes, os.environ, base_dir),
+                          fallback_search_path=[("ndx", stdlib_dir)])
         if keep is not None:
             keep.append(ctx)
         output = run_deep(eval_output, ctx, request)

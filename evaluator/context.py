@@ -75,11 +75,15 @@ class EvalContext:
 
     def __init__(self, store: StoreIO | None = None, *,
                  search_path: Iterable[tuple[str, str]] = (),
+                 fallback_search_path: Iterable[tuple[str, str]] = (),
                  environ: Mapping[str, str] | None = None,
                  system: str = DEFAULT_SYSTEM,
                  trace_stream: TextIO | None = None) -> None:
         self.store = store
         self.search_path: list[tuple[str, str]] = list(search_path)
+        # Entries `<name>` falls back on when the search path has no match, and which
+        # `builtins.nixPath` does not list (like Nix's built-in `<nix/…>`): `<ndx>`.
+        self.fallback_search_path: list[tuple[str, str]] = list(fallback_search_path)
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.system = system
         self.trace_stream = trace_stream
@@ -215,7 +219,8 @@ class EvalContext:
         """Where `<name>` points according to the search path, or None."""
         from .imports import find_in_search_path
 
-        return find_in_search_path(self, self.search_path, name)
+        return (find_in_search_path(self, self.search_path, name)
+                or find_in_search_path(self, self.fallback_search_path, name))
 
     def make_path(self, path: str) -> PathValue:
         """A path value for the absolute `path`."""

@@ -38,6 +38,8 @@ def find_file(ctx: EvalContext, entries: list[tuple[str, str]], name: str) -> st
     """Like `find_in_search_path`, but a missing name is an error (catchable by
     `tryEval`, as in Nix)."""
     found = find_in_search_path(ctx, entries, name)
+    if found is None and ctx.fallback_search_path:
+        found = find_in_search_path(ctx, ctx.fallback_search_path, name)
     if found is None:
         raise ThrownError(f"file '{name}' was not found in the search path (add it using "
                           "-I or $NDX_PATH)")

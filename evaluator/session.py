@@ -368,9 +368,9 @@ def find_along_attr_path(root: Any, path: str, auto_args: dict[str, Any]) -> Any
 
     value = root
     for name in split_attr_path(path):
-        value = force(value)
-        if auto_args:
-            value = auto_call(value, auto_args)
+        # As Nix: a function met on the path is auto-called (with the --args, or with its
+        # defaults), so `-A x file.ndx` works for `{ pkgs ? … }: { x = …; }`.
+        value = auto_call(value, auto_args)
         if name.isdigit():
             if type(value) is not list:
                 raise EvalTypeError(f"the expression selected by the selection path "

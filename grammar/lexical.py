@@ -3,8 +3,8 @@
 They describe the Nix expression language's tokens exactly (Nix's lexer is the reference:
 `nix-instantiate --parse` decides every doubt), including the surprises a highlighter
 must reproduce: `a/b` and `1/2` are paths, `x:x` is a URI, `a-b` and `foldl'` are
-identifiers, `1e3` is the integer 1 followed by the name `e3` (only `1.e3`, `1.5e3`, `.5`
-are floats).
+identifiers. One deliberate extension: `1e3` is a float in ndx (Nix 2.8 reads it as the
+integer 1 applied to `e3`, which is always an error), but `1e3x` is still `1` and `e3x`.
 
 The syntax is the subset Python's `re` and Oniguruma agree on (classes, non-capturing
 groups, lookahead and lookbehind), so both engines read the same strings.
@@ -43,8 +43,9 @@ URI_CHAR = r"[a-zA-Z0-9%/?:@&=+$,\-_.!~*']"
 URI = rf"[a-zA-Z][a-zA-Z0-9+\-.]*:{URI_CHAR}+"
 """An unquoted URI: `http://example.org/a?b=c`, and also `x:x` (write `x: x` for a function)."""
 
-FLOAT = r"(?:[1-9][0-9]*\.[0-9]*|0?\.[0-9]+)(?:[Ee][+-]?[0-9]+)?"
-"""A float: `1.5`, `.5`, `1.`, `1.5e3`, `0.1E-2` (but not `1e3`)."""
+FLOAT = (r"(?:[1-9][0-9]*\.[0-9]*|0?\.[0-9]+)(?:[Ee][+-]?[0-9]+)?"
+         r"|[0-9]+[Ee][+-]?[0-9]+(?![a-zA-Z0-9_'-])")
+"""A float: `1.5`, `.5`, `1.`, `1.5e3`, `0.1E-2`, `1e3` (but not the `1` of `1e3x`)."""
 
 INTEGER = r"[0-9]+"
 """An integer (a minus sign is the negation operator)."""

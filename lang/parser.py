@@ -37,8 +37,9 @@ from .source import Source
 _TABLE_FORMAT = 2
 
 # The deepest the parser's stack may grow. Nix's bison parser stops at 10,000 entries
-# ("memory exhausted"), about 5,000 nested brackets; so do we.
-MAX_STACK_DEPTH = 10_000
+# ("memory exhausted"); ndx goes further, because real generated code (10,000 nested lets)
+# must evaluate, and stops at a bound that keeps memory small and the error clean.
+MAX_STACK_DEPTH = 200_000
 
 
 class ParseTable:

@@ -7,3 +7,5 @@ builtin table, so any evaluation that can reach a store also has them.
 
 from .fetch import primops as _fetch_primops  # noqa: F401 - registers fetch builtins
 from .image import primops as _image_primops  # noqa: F401,E402 - registers buildImage
+from . import override as _override  # noqa: F401,E402 - registers override
+from .image import layered_primops as _layered_primops  # noqa: F401,E402 - layered images

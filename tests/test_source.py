@@ -33,3 +33,14 @@ def test_spans_do_not_take_part_in_equality() -> None:
     a, b = Source("a", "1  1", "/"), Source("b", "1", "/")
     assert Int(1, a.span(0, 1)) == Int(1, b.span(0, 1)) == Int(1, a.span(3, 4))
     assert Int(1, a.span(0, 1)) != Int(2, a.span(0, 1))
+
+
+def test_render_cuts_an_over_long_line_to_a_window_around_the_error() -> None:
+    text = "x" * 1000 + "}" + "y" * 1000
+    src = Source("gen.ndx", text, "/")
+    lines = render(Diagnostic("error", "unexpected '}'", src.span(1000, 1001))).splitlines()
+    assert lines[0] == "gen.ndx:1:1001: error: unexpected '}'"
+    excerpt, caret = lines[1], lines[2]
+    assert excerpt.startswith("   1 | …x") and excerpt.endswith("y…")
+    assert len(excerpt) < 140
+    assert excerpt[caret.index("^")] == "}"

@@ -38,7 +38,7 @@ def repl_command(files: tuple[str, ...], args: tuple[tuple[str, str], ...],
     import sys
 
     import ndx.stdlib  # noqa: F401 - registers the fetchers and image builtins
-    from ndx.cli.build import build_search_path
+    from ndx.cli.eval import search_path_from
     from ndx.stdlib.build.progress import ConsoleReporter
     from ndx.stdlib.store.disk import DiskStore
 
@@ -50,7 +50,7 @@ def repl_command(files: tuple[str, ...], args: tuple[tuple[str, str], ...],
     with DiskStore(store_dir) as store:
         reporter = ConsoleReporter(sys.stderr)
         store.reporter = reporter
-        session = ReplSession(store, search_path=build_search_path(includes, os.environ),
+        session = ReplSession(store, search_path=search_path_from(includes, os.environ),
                               auto_args=auto_args, show_trace=show_trace,
                               reporter=reporter)
         interactive = is_terminal(sys.stdin) and is_terminal(sys.stdout)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ndx.cli.build import collect_derivations
+from ndx.cli.build import STDLIB_DIR, collect_derivations
 from ndx.cli.main import report_internal_error
 from ndx.evaluator.coerce import show_type
 from ndx.evaluator.context import EvalContext
@@ -67,7 +67,8 @@ class ReplError(NdxError):
 
 class ReplSession:
     """The state of one `ndx repl` and the meaning of each input (see the module
-    docstring). `store` is the `StoreIO` (a `DiskStore` for `:b`)."""
+    docstring). `store` is the `StoreIO` (a `DiskStore` for `:b`); `search_path` the
+    `-I` and `NDX_PATH` entries (`<ndx>` is always the installed library)."""
 
     def __init__(self, store: Any, *, search_path: Sequence[tuple[str, str]] = (),
                  auto_args: Sequence[tuple[str, str, str]] = (), show_trace: bool = False,
@@ -279,7 +280,9 @@ class ReplSession:
         return value
 
     def _new_context(self) -> EvalContext:
-        return EvalContext(self.store, search_path=self.search_path)
+        # `<ndx>` is the installed library, as in `ndx-build` and `ndx eval`.
+        return EvalContext(self.store, search_path=self.search_path,
+                           fallback_search_path=[("ndx", STDLIB_DIR)])
 
     def _store_in_use(self) -> Any:
         """The store's GC lock, shared while an input runs (like `ndx-build`), so the

@@ -184,6 +184,10 @@ BUILTIN_BUILDERS = {
     "builtin:fetchurl": ("ndx.stdlib.fetch.builtin", "builtin_fetchurl"),
     "builtin:buildImage": ("ndx.stdlib.image.builtin", "builtin_build_image"),
     "builtin:pullImage": ("ndx.stdlib.registry.builder", "builtin_pull_image"),
+    "builtin:buildLayeredImage": ("ndx.stdlib.image.layered_builtin",
+                                  "builtin_build_layered_image"),
+    "builtin:streamLayeredImage": ("ndx.stdlib.image.layered_builtin",
+                                   "builtin_stream_layered_image"),
 }
 
 

@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -590,12 +591,21 @@ def _clean(name: str) -> str:
 # --- writing -----------------------------------------------------------------------------
 
 class _DeterministicTar:
-    """A tar writer whose every member has mode 0644/0755, owner 0:0 and a fixed mtime."""
+    """A tar writer whose every member has mode 0644/0755, owner 0:0 and a fixed mtime.
+
+    The bytes are exactly those of `tarfile` in PAX format (headers are `TarInfo.tobuf`,
+    the end is two zero blocks padded to a 10 KiB record), but file data from a real
+    file goes straight from file to file (`sendfile`), so writing an archive of large
+    cached layers costs little more than the kernel's copy."""
 
     def __init__(self, out: IO[bytes]) -> None:
-        self._tar = tarfile.open(fileobj=out, mode="w|",  # noqa: SIM115 - see close()
-                                 format=tarfile.PAX_FORMAT)
+        self._out = out
+        self._offset = 0
         self._dirs: set[str] = set()
+        try:
+            self._fd: int | None = out.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            self._fd = None
 
     def _info(self, name: str, kind: bytes, size: int = 0) -> tarfile.TarInfo:
         info = tarfile.TarInfo(name)
@@ -607,6 +617,13 @@ class _DeterministicTar:
         info.uname = info.gname = ""
         return info
 
+    def _write(self, data: bytes) -> None:
+        self._out.write(data)
+        self._offset += len(data)
+
+    def _header(self, info: tarfile.TarInfo) -> None:
+        self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+
     def directory(self, name: str) -> None:
         """Add directory `name` (and its parents) once."""
         parts = name.strip("/").split("/")
@@ -614,20 +631,70 @@ class _DeterministicTar:
             path = "/".join(parts[:i])
             if path not in self._dirs:
                 self._dirs.add(path)
-                self._tar.addfile(self._info(path + "/", tarfile.DIRTYPE))
+                self._header(self._info(path + "/", tarfile.DIRTYPE))
 
     def file(self, name: str, data: bytes | IO[bytes], size: int | None = None) -> None:
         """Add regular file `name` from bytes or from a stream of `size` bytes."""
         if "/" in name:
             self.directory(name.rsplit("/", 1)[0])
         if isinstance(data, bytes):
-            self._tar.addfile(self._info(name, tarfile.REGTYPE, len(data)), io.BytesIO(data))
+            self._header(self._info(name, tarfile.REGTYPE, len(data)))
+            self._write(data)
+            size = len(data)
         else:
             assert size is not None
-            self._tar.addfile(self._info(name, tarfile.REGTYPE, size), data)
+            self._header(self._info(name, tarfile.REGTYPE, size))
+            self._copy(data, size)
+        if size % tarfile.BLOCKSIZE:
+            self._write(tarfile.NUL * (tarfile.BLOCKSIZE - size % tarfile.BLOCKSIZE))
+
+    def _copy(self, source: IO[bytes], size: int) -> None:
+        in_fd = _plain_fd(source)
+        if in_fd is not None and self._fd is not None:
+            self._out.flush()
+            start = source.tell()
+            done = 0
+            try:
+                while done < size:
+                    sent = os.sendfile(self._fd, in_fd, start + done, size - done)
+                    if not sent:
+                        raise ArchiveError(f"a blob ended {size - done} bytes early "
+                                           "(truncated file?)")
+                    done += sent
+                self._offset += size
+                return
+            except OSError:
+                if done:
+                    raise
+                # sendfile refused these files: copy through memory below
+        left = size
+        while left:
+            chunk = source.read(min(left, _COPY_CHUNK))
+            if not chunk:
+                raise ArchiveError(f"a blob ended {left} bytes early (truncated file?)")
+            self._write(chunk)
+            left -= len(chunk)
 
     def close(self) -> None:
-        self._tar.close()
+        self._write(tarfile.NUL * (tarfile.BLOCKSIZE * 2))
+        remainder = self._offset % tarfile.RECORDSIZE
+        if remainder:
+            self._write(tarfile.NUL * (tarfile.RECORDSIZE - remainder))
+        self._out.flush()
+
+
+def _plain_fd(source: Any) -> int | None:
+    """The descriptor of `source` when it is a regular file opened for reading (its
+    bytes from `source.tell()` on can then be sent by the kernel), else None."""
+    if not isinstance(source, io.BufferedReader) or not isinstance(source.raw, io.FileIO):
+        return None
+    try:
+        fd = source.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+    except OSError:
+        return None
+    return fd
 
 
 def _docker_entry(image: Image) -> dict[str, Any]:
@@ -717,15 +784,35 @@ def _write_tar(out: IO[bytes], images: Sequence[Image], blobs: BlobSource, *,
     tar.close()
 
 
-def write_oci_layout(directory: str, images: Sequence[Image], blobs: BlobSource) -> None:
+def _link_verified(blobs: BlobSource, digest: str, target: str) -> bool:
+    """Hard-link a verified blob file to `target` instead of copying it (same file
+    system only); whether that was done."""
+    if not isinstance(blobs, BlobFiles) or digest not in blobs.verified:
+        return False
+    try:
+        if os.path.lexists(target):
+            os.unlink(target)
+        os.link(blobs.files[digest], target)
+    except (OSError, KeyError):
+        return False
+    return True
+
+
+def write_oci_layout(directory: str, images: Sequence[Image], blobs: BlobSource, *,
+                     link_blobs: bool = False) -> None:
     """Write (or add to) an OCI image layout directory: blobs, `index.json`, `oci-layout`.
-    Blobs already present are kept; `index.json` is replaced by one listing `images`."""
+    Blobs already present are kept; `index.json` is replaced by one listing `images`.
+    With `link_blobs`, verified blob files are hard-linked rather than copied (for a
+    layout made from a cache of immutable files on the same file system)."""
     os.makedirs(os.path.join(directory, "blobs", "sha256"), exist_ok=True)
     for digest, content in sorted(_blob_members(images, oci=True).items()):
         target = os.path.join(directory, blob_path(digest))
         if os.path.exists(target):
             continue
         partial = target + ".partial"
+        if link_blobs and _link_verified(blobs, digest, partial):
+            os.replace(partial, target)
+            continue
         with open(partial, "wb") as f:
             if isinstance(content, bytes):
                 f.write(content)
@@ -756,9 +843,14 @@ class _Exact(io.RawIOBase):
         if not len(view):
             self._finish()
             return 0
-        count: int = self._stream.readinto(view)  # type: ignore[attr-defined]
-        if not count:
-            raise ArchiveError(f"blob {self._digest} is shorter than its {self._size} bytes")
+        # Fill the whole buffer (tarfile takes a short read for the end of the data).
+        count = 0
+        while count < len(view):
+            got: int = self._stream.readinto(view[count:])  # type: ignore[attr-defined]
+            if not got:
+                raise ArchiveError(f"blob {self._digest} is shorter than its {self._size} "
+                                   "bytes")
+            count += got
         self._hash.update(view[:count])
         self._left -= count
         if not self._left:

@@ -30,6 +30,7 @@ from .archive import (
     canonical_json,
     normalize_repo_tag,
     write_docker_archive,
+    write_oci_layout,
 )
 from .config import (
     check_architecture,
@@ -106,6 +107,8 @@ class ImageSpec:
     script_paths: Sequence[str] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     reference_graph: Mapping[str, Sequence[str]] | None = None
+    format: str = "docker-archive"
+    provenance: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def default_tag(spec: ImageSpec) -> str:
@@ -118,8 +121,11 @@ def default_tag(spec: ImageSpec) -> str:
 def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
                 workdir: str | None = None) -> Image:
     """Build the image described by `spec` and write it as a docker-archive (also an OCI
-    layout) to `out_path`. Returns the image written."""
+    layout) to `out_path` — or, with `format = "oci"`, as an OCI layout directory.
+    Returns the image written."""
     compression = _compression(spec.compressor)
+    if spec.format not in ("docker-archive", "oci"):
+        raise ImageError(f"format = {spec.format!r}: use \"docker-archive\" or \"oci\"")
     config = check_config(spec.config)
     created = resolve_created(spec.created)
     architecture = check_architecture(spec.architecture) if spec.architecture \
@@ -156,8 +162,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         blob = os.path.join(tmp, "layer")
         with open(blob, "wb") as out:
             if spec.run_as_root:
-                layer = _layer_as_root(spec, store, root, staged, base_archive, base, out,
-                                       compression, env)
+                layer, closure = _layer_as_root(spec, store, root, staged, base_archive,
+                                                base, out, compression, env)
             else:
                 contents = LayerContents()
                 contents.add_tree(root, "", owner=(spec.uid, spec.gid))
@@ -167,12 +173,15 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
                     contents.add(entry)
                 layer = write_layer(out, contents.entries(), compression=compression,
                                     level=spec.compression_level)
-        image = _compose(spec, base, layer, config, created, architecture, repo_tag)
+        image = _compose(spec, base, layer, config, created, architecture, repo_tag, closure)
         blobs = BlobFiles(fallback=base_archive)
         blobs.add(layer.digest, blob, verified=True)
         partial = out_path + ".partial"
-        with open(partial, "wb") as out:
-            write_docker_archive(out, [image], blobs, oci=True)
+        if spec.format == "oci":
+            write_oci_layout(partial, [image], blobs)
+        else:
+            with open(partial, "wb") as out:
+                write_docker_archive(out, [image], blobs, oci=True)
         os.replace(partial, out_path)
         return image
     finally:
@@ -264,7 +273,8 @@ def _all_paths(root: str) -> list[str]:
 
 def _layer_as_root(spec: ImageSpec, store: StoreView, root: str, staged: list[str],
                    base_archive: ImageArchive | None, base: Image | None, out: Any,
-                   compression: str | None, env: Mapping[str, str]) -> Layer:
+                   compression: str | None, env: Mapping[str, str]
+                   ) -> tuple[Layer, set[str]]:
     from .runasroot import RootJob, run_as_root
 
     for path in spec.script_paths:
@@ -280,13 +290,20 @@ def _layer_as_root(spec: ImageSpec, store: StoreView, root: str, staged: list[st
         graph={p: list(r) for p, r in (spec.reference_graph or {}).items()})
     out.flush()
     result = run_as_root(job, out.fileno())
-    return Layer(result["diff_id"], result["digest"], result["size"], result["media_type"])
+    layer = Layer(result["diff_id"], result["digest"], result["size"], result["media_type"])
+    return layer, set(result.get("closure") or spec.closure)
 
 
 def _compose(spec: ImageSpec, base: Image | None, layer: Layer, config: dict[str, Any],
-             created: str, architecture: str, repo_tag: str) -> Image:
+             created: str, architecture: str, repo_tag: str, closure: set[str]) -> Image:
+    from .provenance import LABEL, closure_label
+
     base_json = base.config_json if base else {}
     section = merge_config(base_json.get("config") or {}, config)
+    if spec.provenance:  # known when built from a store: the packages in the image
+        labels = dict(section.get("Labels") or {})
+        labels[LABEL] = closure_label(closure, spec.reference_graph, spec.provenance)
+        section["Labels"] = labels
     history = list(base_json.get("history") or [])
     history.append({"created": created, "created_by": CREATED_BY,
                     "comment": f"{len(spec.closure)} store paths"})
@@ -299,4 +316,6 @@ def _compose(spec: ImageSpec, base: Image | None, layer: Layer, config: dict[str
         "rootfs": {"type": "layers", "diff_ids": [la.diff_id for la in layers]},
         "history": history,
     }
-    return Image(canonical_json(value), layers, (repo_tag,))
+    annotations = {"org.opencontainers.image.created": created,
+                   "org.opencontainers.image.title": spec.name}
+    return Image(canonical_json(value), layers, (repo_tag,), annotations)

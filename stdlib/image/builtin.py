@@ -42,6 +42,7 @@ ARGUMENTS = {
     "created": "created", "uid": "uid", "gid": "gid", "compressor": "compressor",
     "compressionLevel": "compression_level", "fromImage": "from_image",
     "fromImageName": "from_image_name", "fromImageTag": "from_image_tag", "users": "users",
+    "format": "format",
 }
 
 _STORE_PATH = re.compile(r"/ndx/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+")
@@ -108,8 +109,11 @@ def spec_from_derivation(store: DiskStore, drv: StoreDerivation, out_path: str) 
     kwargs: dict[str, Any] = {ARGUMENTS[k]: v for k, v in args.items()
                               if k not in ("copyToRoot", "contents", "fromImage")}
     kwargs.setdefault("tag", os.path.basename(out_path)[:32])
+    from .provenance import collect
+
     return ImageSpec(**kwargs, closure=sorted(closure), copy_to_root=copy,
-                     from_image=from_image, script_paths=sorted(inputs), reference_graph=graph)
+                     from_image=from_image, script_paths=sorted(inputs), reference_graph=graph,
+                     provenance=collect(store, inputs))
 
 
 def builtin_build_image(store: DiskStore, drv_path: str, drv: StoreDerivation, out: str,

@@ -74,7 +74,8 @@ def build_image(ctx: EvalContext, args_value: Any) -> Any:
             for key in sorted(args) if key in ARGUMENTS}
     spec = {k: v for k, v in spec.items() if v is not None}
     _check(spec)
-    name = _STORE_NAME.sub("-", f"docker-image-{spec['name']}.tar")
+    suffix = "" if spec.get("format") == "oci" else ".tar"
+    name = _STORE_NAME.sub("-", f"docker-image-{spec['name']}{suffix}")
     text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
     attrs: dict[str, Any] = {
         "name": name, "system": "builtin", "builder": BUILDER,
@@ -111,6 +112,9 @@ def _check(spec: dict[str, Any]) -> None:
             raise ImageError(f"buildImage: unknown compressor {json.dumps(spec['compressor'])}"
                              f"{did_you_mean(str(spec['compressor']), COMPRESSORS)}; use "
                              "\"gz\", \"zstd\" or \"none\"")
+        if spec.get("format", "docker-archive") not in ("docker-archive", "oci"):
+            raise ImageError(f"buildImage: unknown format {json.dumps(spec['format'])}; use "
+                             "\"docker-archive\" or \"oci\"")
         check_config(spec.get("config"))
         parse_users(spec.get("users") or [])
     except ImageError as exc:

@@ -89,6 +89,8 @@ class RootJob:
     graph: dict[str, list[str]] = field(default_factory=dict)  # references, for the closure
     self_map: bool = False          # unprivileged without subordinate ids: map uid 0 only
     userns: bool = False            # run in a user namespace (always when not root)
+    chroot: bool = True             # False: fakeRootCommands, run in place (see run_in_place)
+    store_in_layer: bool = True     # False: the layer holds the root tree only
 
 
 # --- the caller's side ------------------------------------------------------------------------
@@ -98,8 +100,10 @@ def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
     layer description (`diff_id`, `digest`, `size`, `media_type`)."""
     unprivileged = os.geteuid() != 0
     # As root a user namespace adds nothing, except to exercise the unprivileged path on
-    # a root machine (NDX_RUNASROOT_USERNS=1, used by the tests).
-    job.userns = unprivileged or os.environ.get(USERNS_ENV) == "1"
+    # a root machine (NDX_RUNASROOT_USERNS=1, used by the tests) — and for a script run in
+    # place (fakeRootCommands), which is then fake root only: uid 0 of a namespace whose
+    # ids are an unused range of the host's, so it cannot touch the host's files.
+    job.userns = unprivileged or os.environ.get(USERNS_ENV) == "1" or not job.chroot
     if unprivileged and not _has_subids():
         job.self_map = True
     ready_r, ready_w = os.pipe()
@@ -119,7 +123,12 @@ def run_as_root(job: RootJob, out_fd: int) -> dict[str, Any]:
     proc.stdin = None
     try:
         if os.read(ready_r, 1) == b"u":  # the helper entered a user namespace: map it
-            _map_ids(proc.pid) if unprivileged else _map_ids_as_root(proc.pid)
+            if unprivileged:
+                _map_ids(proc.pid)
+            elif not job.chroot:
+                _map_ids_fake_root(proc.pid)
+            else:
+                _map_ids_as_root(proc.pid)
         os.write(go_w, b"g")
     except OSError:
         pass
@@ -169,6 +178,13 @@ def _map_ids_as_root(pid: int) -> None:
     for name in ("uid_map", "gid_map"):
         with open(f"/proc/{pid}/{name}", "w") as f:
             f.write(f"0 0 1\n1 {ROOT_TEST_RANGE} 65535\n")
+
+
+def _map_ids_fake_root(pid: int) -> None:
+    """As root, for a script run in place: ids 0…65535 → the unused host range."""
+    for name in ("uid_map", "gid_map"):
+        with open(f"/proc/{pid}/{name}", "w") as f:
+            f.write(f"0 {ROOT_TEST_RANGE} 65536\n")
 
 
 def _map_ids(pid: int) -> None:
@@ -298,6 +314,11 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
 
     unprivileged = job.userns
     outer_uid, outer_gid = os.getuid(), os.getgid()
+    if unprivileged and outer_uid == 0 and not job.chroot:
+        # The namespace's root will be host id ROOT_TEST_RANGE: give it the staged tree.
+        for directory, dirs, files in os.walk(job.root):
+            for name in [directory, *(os.path.join(directory, n) for n in dirs + files)]:
+                os.lchown(name, ROOT_TEST_RANGE, ROOT_TEST_RANGE)
     _check(_libc.unshare(ISOLATION | (CLONE_NEWUSER if unprivileged else 0)), "unshare")
     if unprivileged and job.self_map:
         # No subordinate ids: map root to ourselves only (other owners cannot be set).
@@ -332,6 +353,50 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
         os.lchown(os.path.join(root, rel), job.uid, job.gid)
     before = snapshot(root, skip) if job.base_archive else None
 
+    if job.chroot:
+        store_root = _run_chrooted(job, root, store_rel)
+    else:
+        _run_in_place(job, root)
+        store_root = None
+        skip = set()
+
+    contents = LayerContents()
+    if before is not None:
+        after = snapshot(root, skip)
+        changed, removed = changes(before, after)
+        for rel in sorted(set(changed) | (staged & set(after))):
+            parts = rel.split("/")
+            for i in range(1, len(parts) + 1):
+                path = "/".join(parts[:i])
+                if path not in contents:
+                    real = os.path.join(root, path)
+                    contents.add(_entry(path, real, os.lstat(real), None))
+        for rel in removed:
+            contents.add_whiteout(rel)
+    else:
+        contents.add_tree(root, "", owner=None, skip=skip)
+    closure = extend_closure(root, job.closure, job.graph, skip)
+    if job.store_in_layer:
+        for rel in (store_rel.split("/")[0], store_rel):
+            if rel not in contents:
+                contents.add(Entry(rel, "dir", 0o755))
+        for logical in sorted(closure):
+            rel = f"{store_rel}/{os.path.basename(logical)}"
+            contents.add_tree(os.path.join(root, rel), rel, owner=(job.uid, job.gid))
+    with os.fdopen(out_fd, "wb", closefd=False) as out:
+        layer = write_layer(out, contents.entries(), compression=job.compression,
+                            level=job.level)
+    if store_root is not None:
+        _umount(store_root)
+    shutil.rmtree(root, ignore_errors=True)
+    sys.stdout.write(json.dumps({"diff_id": layer.diff_id, "digest": layer.digest,
+                                 "size": layer.size, "media_type": layer.media_type,
+                                 "closure": sorted(closure)}))
+
+
+def _run_chrooted(job: RootJob, root: str, store_rel: str) -> str:
+    """Mount the store paths, /dev and the tools in `root`, run the script chrooted there,
+    and undo the tool mounts. Returns the store mount (unmounted after the layer)."""
     # 2. mounts: store paths, /dev, the tools
     made: list[str] = []         # directories created only as mount points
     mounts: list[str] = []
@@ -390,45 +455,51 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
         _umount(target)
     for directory in reversed(made):
         os.rmdir(directory)
+    _check_status(job, root, status, store_root)
+    return store_root
+
+
+def _check_status(job: RootJob, root: str, status: int, store_root: str | None) -> None:
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        _umount(store_root)
+        if store_root is not None:
+            _umount(store_root)
         shutil.rmtree(root, ignore_errors=True)
         hint = ("\nnote: ndx runs unprivileged without subordinate ids, so only root can "
                 "own files; add ranges for this user to /etc/subuid and /etc/subgid (and "
                 "install newuidmap, Debian package 'uidmap') to let the script chown"
                 if job.self_map else "")
-        raise ImageError(f"the runAsRoot script failed with exit code {code}{hint}")
+        what = "runAsRoot script" if job.chroot else "fakeRootCommands"
+        raise ImageError(f"the {what} failed with exit code {code}{hint}")
 
-    contents = LayerContents()
-    if before is not None:
-        after = snapshot(root, skip)
-        changed, removed = changes(before, after)
-        for rel in sorted(set(changed) | (staged & set(after))):
-            parts = rel.split("/")
-            for i in range(1, len(parts) + 1):
-                path = "/".join(parts[:i])
-                if path not in contents:
-                    real = os.path.join(root, path)
-                    contents.add(_entry(path, real, os.lstat(real), None))
-        for rel in removed:
-            contents.add_whiteout(rel)
-    else:
-        contents.add_tree(root, "", owner=None, skip=skip)
-    for rel in (store_rel.split("/")[0], store_rel):
-        if rel not in contents:
-            contents.add(Entry(rel, "dir", 0o755))
-    closure = extend_closure(root, job.closure, job.graph, skip)
-    for logical in sorted(closure):
-        rel = f"{store_rel}/{os.path.basename(logical)}"
-        contents.add_tree(os.path.join(root, rel), rel, owner=(job.uid, job.gid))
-    with os.fdopen(out_fd, "wb", closefd=False) as out:
-        layer = write_layer(out, contents.entries(), compression=job.compression,
-                            level=job.level)
-    _umount(store_root)
-    shutil.rmtree(root, ignore_errors=True)
-    sys.stdout.write(json.dumps({"diff_id": layer.diff_id, "digest": layer.digest,
-                                 "size": layer.size, "media_type": layer.media_type}))
+
+def _run_in_place(job: RootJob, root: str) -> None:
+    """fakeRootCommands without fakechroot: the host's shell and PATH, the layer's root
+    as the working directory, uid 0 of the namespace. The store is visible at its logical
+    place when the host has that directory and the namespace may read the physical store
+    (it is bound over it); scripts that need the store's programs in any set-up use
+    enableFakechroot, which mounts their inputs in the image root."""
+    if job.store and os.path.isdir(job.store_dir):
+        physical = os.path.dirname(job.store[0][1])
+        if os.path.realpath(physical) != os.path.realpath(job.store_dir):
+            try:
+                _bind_ro(physical, job.store_dir)
+            except OSError:
+                pass  # the store stays where the host has it (unreadable here)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": root, "USER": "root",
+           "LOGNAME": "root", **job.env}
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(root)
+            os.dup2(2, 1)
+            os.execve("/bin/sh", ["sh", "-e", "-c", job.script], env)
+        except BaseException as exc:  # noqa: BLE001 - report and leave the child
+            sys.stderr.write(f"fakeRootCommands: cannot start the script: {exc}\n")
+        os._exit(127)
+    _, status = os.waitpid(pid, 0)
+    _check_status(job, root, status, None)
+
 
 
 def main(argv: Sequence[str]) -> int:

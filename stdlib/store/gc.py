@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .derived import prune_derived
 from .errors import StoreError
 from .fsutil import remove_tree, tree_size
 from .locks import PathLock, temp_roots
@@ -111,6 +112,9 @@ def collect_garbage(store: DiskStore, *, dry_run: bool = False,
                 continue
             result.deleted.append(path)
             result.freed += size
+        # Caches derived from the paths just deleted (image layers) go with them.
+        result.freed += prune_derived(store.state_dir, set(graph) - set(result.deleted),
+                                      dry_run=dry_run)
         if not dry_run:
             result.deleted += store.remove_invalid_entries()
             # Partial downloads kept for resuming: no build runs now to continue them.
@@ -148,6 +152,7 @@ def delete_paths(store: DiskStore, paths: Iterable[str]) -> GCResult:
             if _delete_one(store, path):
                 result.deleted.append(path)
                 result.freed += size
+        result.freed += prune_derived(store.state_dir, set(graph) - set(result.deleted))
     return result
 
 

@@ -60,6 +60,10 @@ def test_golden_agrees_with_nix(case: Path, tmp_path: Path) -> None:
         # Nix keeps an indented string's pieces apart; their value is checked in
         # test_strings.py, here only that Nix accepts them.
         nix_parse(text, cwd=str(tmp_path))
+    elif case.name.startswith("okay-ext-"):
+        # Deliberate extensions of Nix's syntax: only text Nix cannot accept.
+        with pytest.raises(NixError):
+            nix_parse(text, cwd=str(tmp_path))
     elif case.name.startswith("okay-"):
         assert show(parse(text, base_dir=str(tmp_path))) == nix_parse(text, cwd=str(tmp_path))
     else:

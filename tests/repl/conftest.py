@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ndx.cli.build import build_search_path
 from ndx.cli.repl.session import ReplSession
 from ndx.stdlib.store.disk import DiskStore
 
@@ -58,8 +57,7 @@ def store(tmp_path: Path) -> Iterator[DiskStore]:
 @pytest.fixture
 def session(store: DiskStore, project: Path) -> Captured:
     out, err = io.StringIO(), io.StringIO()
-    repl = ReplSession(store, search_path=build_search_path((), {}),
-                       auto_args=[("greeting", "str", "hi")], out=out, err=err,
+    repl = ReplSession(store, auto_args=[("greeting", "str", "hi")], out=out, err=err,
                        base_dir=str(project))
     return Captured(repl, out, err)
 

@@ -151,7 +151,7 @@ def test_ctrl_c_while_typing_discards_the_input(terminal: TmuxRepl) -> None:
     terminal.type("let a = 1;")
     terminal.keys("Enter")
     terminal.type("in nothing")
-    terminal.keys("C-c")
+    terminal.cancel()
     assert terminal.run("2 * 3") == "6"
     assert "undefined variable" not in terminal.screen()
 
@@ -169,7 +169,7 @@ def test_tab_completes_names_attribute_paths_and_commands(terminal: TmuxRepl) ->
     screen = terminal.wait_for(lambda s: all(c in s for c in ("pkgs.redis", "pkgs.rest",
                                                                "pkgs.ruby")), "the menu")
     assert "pkgs.rest" in screen
-    terminal.keys("C-c")
+    terminal.cancel()
     # Builtins and session names.
     terminal.type("builtins.attrNa")
     terminal.keys("Tab")
@@ -182,7 +182,7 @@ def test_tab_completes_names_attribute_paths_and_commands(terminal: TmuxRepl) ->
     terminal.type(":do")
     terminal.keys("Tab")
     terminal.wait_for(r"^ndx-repl> :doc$", "a command")
-    terminal.keys("C-c")
+    terminal.cancel()
 
 
 def test_history_persists_across_sessions(terminal: TmuxRepl) -> None:
@@ -219,7 +219,7 @@ def test_the_input_line_is_highlighted(terminal: TmuxRepl) -> None:
     line = next(line for line in terminal.colored().splitlines() if line.startswith(PROMPT))
     keyword, string = _colour_before(line, "let"), _colour_before(line, '"text"')
     assert "38;" in keyword and "38;" in string and keyword != string, repr(line)
-    terminal.keys("C-c")
+    terminal.cancel()
 
 
 def _colour_before(line: str, text: str) -> str:

@@ -90,6 +90,14 @@ class TmuxRepl:
         """Press keys by tmux name: Enter, Tab, C-c, C-d, Up, …"""
         self._tmux("send-keys", "-t", "repl", *names)
 
+    def cancel(self) -> None:
+        """Ctrl-C while typing, then wait for the fresh prompt (keys typed before it
+        would be echoed by the terminal between two prompts, as in any shell)."""
+        before = self.prompts()
+        self.keys("C-c")
+        self.wait_for(lambda screen: _count_prompts(screen) > before
+                      and screen.rstrip().endswith(PROMPT), "a fresh prompt")
+
     def run(self, *lines: str, deadline: float = DEADLINE) -> str:
         """Type each line followed by Enter, wait for the next prompt and return what was
         printed in between (the echoed input left out)."""

@@ -53,9 +53,10 @@ syn match ndxEllipsis #\.\.\.#
 syn match ndxParam #\v[a-zA-Z_][a-zA-Z0-9_'-]*\ze\s*:%([a-zA-Z0-9%/?:@&=+$,_.!~*'-])@!#
 syn match ndxParam #\v[a-zA-Z_][a-zA-Z0-9_'-]*\ze\s*\@#
 
-" Numbers, paths and URIs (`1e3` is the integer 1 applied to `e3`, as in Nix).
+" Numbers, paths and URIs (`1e3` is a float, but `1e3x` is the integer 1 applied to `e3x`).
 syn match ndxInteger #\v[0-9]+#
 syn match ndxFloat #\v%([1-9][0-9]*\.[0-9]*|0?\.[0-9]+)%([Ee][+-]?[0-9]+)?#
+syn match ndxFloat #\v[0-9]+[Ee][+-]?[0-9]+%([a-zA-Z0-9_'-])@!#
 syn match ndxPath #\v[a-zA-Z0-9._+-]*%(/[a-zA-Z0-9._+-]+)+/?#
 syn match ndxPath #\v\~%(/[a-zA-Z0-9._+-]+)+/?#
 syn match ndxPath #\v\<[a-zA-Z0-9._+-]+%(/[a-zA-Z0-9._+-]+)*\>#

@@ -1,0 +1,182 @@
+"""`builtin:buildLayeredImage` and `builtin:streamLayeredImage`: the builders the build
+engine runs itself for layered images.
+
+A layered image's derivation carries its arguments as one JSON attribute,
+`layeredImageSpec` (with their string context, so every store path they name is an
+input), plus `output`: "archive" (the image, a docker-archive or with `format = "oci"`
+an OCI layout directory) or "stream-conf" (the configuration a streamed image is made
+from). The builder reads the closure, the references and the NAR hashes from the store
+database, the packages' names and versions from their derivations, and calls
+`layered.py` with the store's layer cache.
+
+`builtin:streamLayeredImage` writes the small script `streamLayeredImage` returns: run,
+it streams the image of its configuration to standard output (see `stream.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .build import StoreView
+from .builtin import _STORE_PATH, _paths, input_closure
+from .errors import ImageError, did_you_mean
+from .layercache import LayerCache
+from .layered import LayeredSpec, build_layered_image, write_stream_conf
+from .provenance import collect
+
+if TYPE_CHECKING:
+    from ndx.stdlib.store.disk import DiskStore
+    from ndx.stdlib.store.drv import StoreDerivation
+
+BUILDER = "builtin:buildLayeredImage"
+STREAM_BUILDER = "builtin:streamLayeredImage"
+#: The derivation attribute holding the arguments as JSON.
+SPEC_ATTR = "layeredImageSpec"
+#: Every argument `layeredImageSpec` may carry, and its Python name.
+ARGUMENTS = {
+    "name": "name", "tag": "tag", "contents": "contents", "config": "config",
+    "architecture": "architecture", "created": "created", "maxLayers": "max_layers",
+    "layeringPipeline": "layering_pipeline", "extraCommands": "extra_commands",
+    "fakeRootCommands": "fake_root_commands", "enableFakechroot": "enable_fakechroot",
+    "includeStorePaths": "include_store_paths", "uid": "uid", "gid": "gid",
+    "compressor": "compressor", "compressionLevel": "compression_level",
+    "fromImage": "from_image", "fromImageName": "from_image_name",
+    "fromImageTag": "from_image_tag", "annotations": "annotations", "format": "format",
+}
+#: What the builder makes: the image itself, or a streamed image's configuration.
+OUTPUTS = ("archive", "stream-conf")
+
+
+def parse_spec(text: str) -> dict[str, Any]:
+    """The arguments from `layeredImageSpec`, checked for unknown names."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ImageError(f"{SPEC_ATTR} is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ImageError(f"{SPEC_ATTR} must be a JSON object")
+    for key in raw:
+        if key not in ARGUMENTS:
+            raise ImageError(f"buildLayeredImage: unknown argument '{key}'"
+                             f"{did_you_mean(key, ARGUMENTS)}")
+    if not isinstance(raw.get("name"), str):
+        raise ImageError("buildLayeredImage: the argument 'name' (a string) is required")
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def spec_from_derivation(store: DiskStore, drv: StoreDerivation, tag: str) -> LayeredSpec:
+    """The `LayeredSpec` a derivation asks for, filled in from the store database."""
+    args = parse_spec(drv.env.get(SPEC_ATTR, ""))
+    inputs = input_closure(store, drv)
+    contents = _paths(args.get("contents"), "contents")
+    for path in contents:
+        if path not in inputs:
+            raise ImageError(f"buildLayeredImage: {path} is not an input of the derivation "
+                             "(pass packages, not strings naming them)")
+    named = set(_STORE_PATH.findall(json.dumps(args.get("config")))) & inputs
+    closure = store.closure(set(contents) | named)
+    from_image = args.get("fromImage")
+    if from_image is not None:
+        (from_image,) = _paths(from_image, "fromImage")
+        if from_image not in inputs:
+            raise ImageError(f"buildLayeredImage: fromImage {from_image} is not an input")
+    kwargs: dict[str, Any] = {ARGUMENTS[k]: v for k, v in args.items()
+                              if k not in ("contents", "fromImage")}
+    kwargs.setdefault("tag", tag)
+    return LayeredSpec(
+        **kwargs, contents=contents, closure=sorted(closure), from_image=from_image,
+        graph={p: sorted(store.references(p)) for p in inputs},
+        script_paths=sorted(inputs),
+        nar_hashes={p: store.path_info(p).nar_hash for p in inputs},
+        provenance=collect(store, inputs))
+
+
+def builtin_build_layered_image(store: DiskStore, drv_path: str, drv: StoreDerivation,
+                                out: str, log: Callable[[str], None],
+                                fetched: Callable[[int], None],
+                                check_cancel: Callable[[], None]) -> None:
+    """Build the layered image (or a streamed image's configuration) `drv` into `out`."""
+    from ndx.stdlib.store.errors import BuildError
+
+    out_path = drv.output_paths()["out"]
+    output = drv.env.get("output", "archive")
+    try:
+        if output not in OUTPUTS:
+            raise ImageError(f"unknown output {output!r} (use one of {', '.join(OUTPUTS)})")
+        spec = spec_from_derivation(store, drv, os.path.basename(out_path)[:32])
+        view = StoreView(store.physical_dir, store.store_dir)
+        cache = LayerCache.for_store(store.state_dir)
+        log(f"building layered image {spec.name}:{spec.tag} from {len(spec.closure)} "
+            "store paths")
+        if output == "stream-conf":
+            image = write_stream_conf(spec, view, out, cache, log=log)
+        else:
+            image = build_layered_image(spec, view, out, cache, log=log)
+    except ImageError as exc:
+        raise BuildError(f"'{drv_path}': {exc}", drv_path) from None
+    log(f"wrote {image.repo_tags[0]} ({len(image.layers)} layers, id {image.config_digest})")
+    check_cancel()
+
+
+# --- the stream script ------------------------------------------------------------------
+
+#: The script: finds the Python that has ndx (NDX_PYTHON, the interpreter of the `ndx`
+#: command on PATH, python3) and runs the streamer on the configuration next to it in the
+#: store — wherever the store physically is.
+STREAM_SCRIPT = """#!/bin/sh
+# {repo_tag}: writes this layered image to standard output, as a docker-archive that is
+# also an OCI layout. Use:   "$0" | docker load      or      "$0" | podman load
+# Built by ndx's streamLayeredImage; runs `python3 -m ndx.stdlib.image.stream` with the
+# Python that has ndx (set NDX_PYTHON if the `ndx` command is not on PATH).
+set -eu
+conf={conf}
+here=$(dirname -- "$(readlink -f -- "$0")")
+ndx_command=$(command -v ndx 2>/dev/null || true)
+ndx_python=
+if [ -n "$ndx_command" ]; then
+    ndx_python=$(sed -n '1s/^#![[:space:]]*//p' "$ndx_command")
+fi
+for python in ${{NDX_PYTHON:-}} $ndx_python python3; do
+    if "$python" -c 'import ndx.stdlib.image.stream' 2>/dev/null; then
+        exec "$python" -m ndx.stdlib.image.stream "$here/${{conf##*/}}" "$@"
+    fi
+done
+echo "error: no Python with ndx found: put the ndx command on PATH or set NDX_PYTHON" >&2
+exit 1
+"""
+
+
+def stream_script(conf: str, repo_tag: str) -> str:
+    """The text of the stream script for configuration store path `conf`."""
+    if not _STORE_PATH.fullmatch(conf):
+        raise ImageError(f"streamLayeredImage: {conf!r} is not a store path")
+    if not all(c.isalnum() or c in "/:._-" for c in repo_tag):
+        raise ImageError(f"streamLayeredImage: odd image name {repo_tag!r}")
+    return STREAM_SCRIPT.format(conf=conf, repo_tag=repo_tag)
+
+
+def builtin_stream_layered_image(store: DiskStore, drv_path: str, drv: StoreDerivation,
+                                 out: str, log: Callable[[str], None],
+                                 fetched: Callable[[int], None],
+                                 check_cancel: Callable[[], None]) -> None:
+    """Write the stream script of derivation `drv` (attributes `conf`, `imageName`)."""
+    from ndx.stdlib.store.errors import BuildError
+
+    from .stream import load_conf
+
+    try:
+        conf = drv.env.get("conf", "")
+        if not store.is_valid(conf):
+            raise ImageError(f"streamLayeredImage: the configuration {conf!r} is not valid")
+        image, _ = load_conf(store.real_path(conf))
+        text = stream_script(conf, image.repo_tags[0])
+    except ImageError as exc:
+        raise BuildError(f"'{drv_path}': {exc}", drv_path) from None
+    with open(out, "w") as f:
+        f.write(text)
+    os.chmod(out, 0o755)
+    log(f"wrote the stream script of {image.repo_tags[0]}")
+    check_cancel()
