@@ -39,8 +39,10 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 @builtin("pullImage", 1, context=True, extension=True)
 def pull_image(ctx: EvalContext, args_value: Any) -> Any:
-    """Pull an image from a registry into the store, pinned by digest and hash:
-    `pullImage { imageName; imageDigest; sha256; … }` (Nix's dockerTools.pullImage)."""
+    """An image from a registry: `pullImage { imageName; imageDigest; sha256; … }`.
+
+    Nix's dockerTools.pullImage: a fixed-output docker-archive pinned by digest and hash
+    (`ndx prefetch-image NAME[:TAG]` prints them)."""
     args = expect_attrs(args_value, "the argument of 'pullImage'")
     check_arguments(args)
     return apply(ctx.import_file(str(WRAPPER)), args_value)
