@@ -9,3 +9,4 @@ from .fetch import primops as _fetch_primops  # noqa: F401 - registers fetch bui
 from .image import primops as _image_primops  # noqa: F401,E402 - registers buildImage
 from . import override as _override  # noqa: F401,E402 - registers override
 from .image import layered_primops as _layered_primops  # noqa: F401,E402 - layered images
+from .registry import primops as _registry_primops  # noqa: F401,E402 - registers pullImage

@@ -197,9 +197,11 @@ def skopeo(*args: str) -> str:
     return proc.stdout.decode()
 
 
-def skopeo_inspect(transport_ref: str, *, config: bool = False) -> dict[str, object]:
-    """`skopeo inspect [--config] REF` as JSON."""
-    out = skopeo("inspect", *(["--config"] if config else []), transport_ref)
+def skopeo_inspect(transport_ref: str, *, config: bool = False,
+                   tls_verify: bool = True) -> dict[str, object]:
+    """`skopeo inspect [--config] [--tls-verify=false] REF` as JSON."""
+    out = skopeo("inspect", *(["--config"] if config else []),
+                 *([] if tls_verify else ["--tls-verify=false"]), transport_ref)
     value: dict[str, object] = json.loads(out)
     return value
 

@@ -37,12 +37,12 @@ from .config import (
     check_config,
     created_epoch,
     host_architecture,
-    merge_config,
     resolve_created,
 )
+from .config_merge import image_config
 from .errors import ImageError, did_you_mean
 from .layer import COMPRESSORS, Entry, LayerContents, write_layer
-from .rootfs import extend_closure, link_contents
+from .rootfs import base_directory_links, extend_closure, link_contents, make_directory_links
 from .users import lines_from_layers, lines_from_root, parse_users, write_user_db
 
 #: What the history entry of the new layer says made it.
@@ -150,8 +150,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
     try:
         root = os.path.join(tmp, "root")
         os.mkdir(root, 0o755)
-        staged = link_contents(root, spec.copy_to_root, store.real,
-                               keep_dirlinks=spec.keep_contents_dirlinks)
+        staged = _stage_contents(spec, store, root, base_archive, base)
         user_entries = write_user_db(root, users, _user_db_source(root, store, base_archive,
                                                                    base)) if users else []
         staged += [e.path for e in user_entries if os.path.lexists(os.path.join(root, e.path))]
@@ -188,6 +187,23 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         if base_archive is not None:
             base_archive.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stage_contents(spec: ImageSpec, store: StoreView, root: str,
+                    base_archive: ImageArchive | None, base: Image | None) -> list[str]:
+    """Link copyToRoot into `root`; the paths made. With keepContentsDirlinks and a base,
+    the base's top-level links to directories are followed as `cp --keep-directory-symlink`
+    would over the unpacked base: `bin/redis-server` goes to `usr/bin/redis-server` when
+    the base's `/bin` is a link to `usr/bin`, and the link stays the base's."""
+    links: list[str] = []
+    if spec.keep_contents_dirlinks and base_archive is not None and base is not None:
+        openers = [lambda la=la: base_archive.open_layer(la) for la in base.layers]
+        links = make_directory_links(root, base_directory_links(openers))
+    staged = link_contents(root, spec.copy_to_root, store.real,
+                           keep_dirlinks=spec.keep_contents_dirlinks)
+    for name in links:
+        os.unlink(os.path.join(root, name))
+    return staged
 
 
 def _user_db_source(root: str, store: StoreView, archive: ImageArchive | None,
@@ -298,24 +314,17 @@ def _compose(spec: ImageSpec, base: Image | None, layer: Layer, config: dict[str
              created: str, architecture: str, repo_tag: str, closure: set[str]) -> Image:
     from .provenance import LABEL, closure_label
 
-    base_json = base.config_json if base else {}
-    section = merge_config(base_json.get("config") or {}, config)
+    section = dict(config)
     if spec.provenance:  # known when built from a store: the packages in the image
         labels = dict(section.get("Labels") or {})
         labels[LABEL] = closure_label(closure, spec.reference_graph, spec.provenance)
         section["Labels"] = labels
-    history = list(base_json.get("history") or [])
-    history.append({"created": created, "created_by": CREATED_BY,
-                    "comment": f"{len(spec.closure)} store paths"})
+    history = [{"created": created, "created_by": CREATED_BY,
+                "comment": f"{len(spec.closure)} store paths"}]
     layers = (base.layers if base else ()) + (layer,)
-    value = {
-        "architecture": architecture,
-        "os": "linux",
-        "created": created,
-        "config": section,
-        "rootfs": {"type": "layers", "diff_ids": [la.diff_id for la in layers]},
-        "history": history,
-    }
+    value = image_config(base.config_json if base else None, section,
+                         architecture=architecture, created=created,
+                         diff_ids=[layer.diff_id], history=history)
     annotations = {"org.opencontainers.image.created": created,
                    "org.opencontainers.image.title": spec.name}
     return Image(canonical_json(value), layers, (repo_tag,), annotations)

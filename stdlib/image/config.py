@@ -146,22 +146,6 @@ def _check_value(where: str, shape: str, value: Any) -> Any:
     raise AssertionError(shape)
 
 
-def merge_config(base: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A base image's config section overlaid with ours, as a Dockerfile `FROM` does:
-    `Env` by variable name, `Labels`, `ExposedPorts` and `Volumes` by key, others replaced."""
-    merged = dict(base)
-    for key, value in new.items():
-        if key == "Env":
-            env = {item.split("=", 1)[0]: item for item in base.get("Env") or []}
-            env.update({item.split("=", 1)[0]: item for item in value})
-            merged[key] = list(env.values())
-        elif key in ("Labels", "ExposedPorts", "Volumes"):
-            merged[key] = {**(base.get(key) or {}), **value}
-        else:
-            merged[key] = value
-    return merged
-
-
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a Boolean"

@@ -41,9 +41,9 @@ from .config import (
     check_config,
     created_epoch,
     host_architecture,
-    merge_config,
     resolve_created,
 )
+from .config_merge import image_config
 from .errors import ImageError, did_you_mean
 from .layer import COMPRESSORS, Entry, LayerContents, tar_stream, write_layer
 from .layercache import LayerCache, layer_key
@@ -300,12 +300,11 @@ def compose(prepared: Prepared, layers: Sequence[Layer]) -> Image:
     layer), its config with history, the provenance label, and OCI annotations."""
     spec = prepared.spec
     base = prepared.base
-    base_json = base.config_json if base else {}
-    section = merge_config(base_json.get("config") or {}, prepared.config_section)
+    section = dict(prepared.config_section)
     labels = dict(section.get("Labels") or {})
     labels[LABEL] = closure_label(prepared.closure, spec.graph, spec.provenance)
     section["Labels"] = labels
-    history = list(base_json.get("history") or [])
+    history = []
     for group in prepared.groups:
         names = ", ".join(p.rsplit("/", 1)[-1][33:] for p in group[:3])
         more = f" and {len(group) - 3} more" if len(group) > 3 else ""
@@ -314,14 +313,9 @@ def compose(prepared: Prepared, layers: Sequence[Layer]) -> Image:
     history.append({"created": prepared.created,
                     "created_by": CREATED_BY["customisation"]})
     all_layers = (base.layers if base else ()) + tuple(layers)
-    value = {
-        "architecture": prepared.architecture,
-        "os": "linux",
-        "created": prepared.created,
-        "config": section,
-        "rootfs": {"type": "layers", "diff_ids": [la.diff_id for la in all_layers]},
-        "history": history,
-    }
+    value = image_config(base.config_json if base else None, section,
+                         architecture=prepared.architecture, created=prepared.created,
+                         diff_ids=[la.diff_id for la in layers], history=history)
     return Image(canonical_json(value), all_layers, (prepared.repo_tag,),
                  manifest_annotations(prepared))
 

@@ -137,6 +137,56 @@ def _replace(path: str) -> None:
         os.unlink(path)
 
 
+# --- a base image's directory links ----------------------------------------------------------
+
+def base_directory_links(open_layers: Sequence[Callable[[], BinaryIO]]) -> dict[str, str]:
+    """The top-level symlinks of a base image that lead to one of its directories, by name
+    (`{"bin": "usr/bin", "lib": "usr/lib", …}` in a merged-/usr Debian), read from its
+    uncompressed layer tars bottom first (whiteouts remove)."""
+    links: dict[str, str] = {}
+    dirs: set[str] = set()
+    for opener in open_layers:
+        with opener() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                rel = os.path.normpath(member.name.lstrip("/")).removeprefix("./")
+                if rel in (".", "") or rel.startswith("../"):
+                    continue
+                parent, _, name = rel.rpartition("/")
+                if name == ".wh..wh..opq" or name.startswith(".wh."):
+                    victim = parent if name == ".wh..wh..opq" else \
+                        (f"{parent}/{name[4:]}" if parent else name[4:])
+                    gone = {d for d in dirs if d.startswith(victim + "/")}
+                    if name != ".wh..wh..opq":
+                        gone.add(victim)
+                        links.pop(victim, None)
+                    elif not parent:
+                        links.clear()
+                    dirs -= gone
+                    continue
+                if "/" not in rel:
+                    links.pop(rel, None)
+                    if member.issym():
+                        links[rel] = member.linkname
+                if member.isdir():
+                    dirs.add(rel)
+                else:
+                    dirs.discard(rel)
+    return {name: target for name, target in sorted(links.items())
+            if os.path.normpath(target.lstrip("/")) in dirs}
+
+
+def make_directory_links(root: str, links: Mapping[str, str]) -> list[str]:
+    """Make the links `links` (name → target, see `base_directory_links`) and their target
+    directories in an empty staged root, so that copyToRoot with keepContentsDirlinks puts
+    `bin/x` at `usr/bin/x` as the base has it; returns the links, which the caller removes
+    again once the contents are placed (the base provides them)."""
+    for name, target in links.items():
+        os.makedirs(os.path.join(root, os.path.normpath(target.lstrip("/"))), 0o755,
+                    exist_ok=True)
+        os.symlink(target, os.path.join(root, name))
+    return sorted(links)
+
+
 # --- a base image, unpacked -----------------------------------------------------------------
 
 def extract_layer(root: str, stream: BinaryIO, protected: set[str]) -> None:

@@ -11,12 +11,14 @@ copying them, and merging a base image's config; standard library HTTP only.
 * `source`        an image from a registry or an archive, as `Image` + blobs;
 * `pull`          `pull_image` → deterministic docker-archive (`pullImage`);
 * `transfer`      `copy_image`, `push_to_registry`: registry / OCI layout / docker-archive;
-* `config_merge`  `merge_image_config`: a base image's config with ndx's (`docker build`);
+* `merge_image_config` and friends: a base image's config with ndx's (`docker build`),
+  from `ndx.stdlib.image.config_merge`, the one merge images use;
 * `builder`       the `builtin:pullImage` builder of the fixed-output derivation.
 """
 
+from ndx.stdlib.image.config_merge import merge_container_config, merge_env, merge_image_config
+
 from .client import ClientOptions, Manifest, RegistryClient
-from .config_merge import merge_container_config, merge_env, merge_image_config
 from .errors import (AuthError, BadReferenceError, DigestMismatchError, ImageFormatError,
                      ManifestError, NotFoundError, PlatformError, RegistryError, TLSError,
                      TransportError, UnsafeLayerError)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import tarfile
 
 import pytest
 from ndx.stdlib.image.build import ImageSpec, build_image
 from ndx.stdlib.image.errors import ImageError
+from ndx.stdlib.image.rootfs import base_directory_links
 from ndx.stdlib.image.users import SHADOW_SETUP
 
 from .helpers import layer_file, layer_members
@@ -122,6 +125,81 @@ def test_from_image_keeps_base_layers_and_config(store, tmp_path) -> None:
     assert config["config"] == {"Env": ["A=1", "B=3"], "WorkingDir": "/home/app",
                                 "Cmd": ["/bin/hello"]}
     assert len(config["history"]) == 2
+
+
+def test_from_image_merges_the_config_like_docker_build(store, tmp_path) -> None:
+    busybox = _busybox(store)
+    base_out = tmp_path / "base.tar"
+    build_image(ImageSpec(name="base", tag="1", closure=[busybox], copy_to_root=[busybox],
+                          config={"Cmd": ["/bin/sh"], "ExposedPorts": {"80/tcp": {}},
+                                  "Labels": {"a": "base", "b": "base"}}),
+                store.view, str(base_out))
+    hello = store.add_hello(tmp_path)
+    image = build_image(ImageSpec(name="top", tag="1", closure=[hello], copy_to_root=[hello],
+                                  from_image=str(base_out),
+                                  config={"Entrypoint": ["/bin/hello"],
+                                          "ExposedPorts": {"6379/tcp": {}},
+                                          "Labels": {"b": "ours"}}),
+                        store.view, str(tmp_path / "img.tar"))
+    config = image.config_json["config"]
+    # An Entrypoint alone clears the base's Cmd, as a Dockerfile ENTRYPOINT does: the
+    # base's `/bin/sh` would otherwise become the entrypoint's argument.
+    assert "Cmd" not in config and config["Entrypoint"] == ["/bin/hello"]
+    assert config["ExposedPorts"] == {"80/tcp": {}, "6379/tcp": {}}
+    assert config["Labels"] == {"a": "base", "b": "ours"}
+
+
+@pytest.mark.parametrize("script", [None, "test -L /bin && /bin/hello > /greeting\n"])
+def test_keep_contents_dirlinks_follows_the_bases_directory_links(store, tmp_path,
+                                                                   script) -> None:
+    """On a merged-/usr base (`/bin -> usr/bin`), keepContentsDirlinks puts copyToRoot's
+    `bin/hello` at `usr/bin/hello` and leaves the base's link alone, with or without a
+    runAsRoot script; without it the layer's `bin/` directory replaces the link (Nix)."""
+    busybox = _busybox(store)
+    base_out = tmp_path / "base.tar"
+    build_image(ImageSpec(name="merged-usr", tag="1", closure=[busybox],
+                          extra_commands=f"mkdir -p usr/bin usr/lib\nln -s usr/bin bin\n"
+                          f"ln -s usr/lib lib\nln -s {busybox}/bin/busybox usr/bin/sh\n"),
+                store.view, str(base_out))
+    hello = store.add_hello(tmp_path)
+    out = tmp_path / "img.tar"
+    build_image(ImageSpec(name="top", tag="1", closure=[hello], copy_to_root=[hello],
+                          from_image=str(base_out), keep_contents_dirlinks=True,
+                          run_as_root=script), store.view, str(out))
+    members = layer_members(out)
+    assert members["usr/bin/hello"].linkname == f"{hello}/bin/hello"
+    assert not any(name.rstrip("/") == "bin" or name.startswith("bin/") for name in members)
+    if script:
+        assert layer_file(out, "greeting").startswith(b"Hello")
+    build_image(ImageSpec(name="top", tag="2", closure=[hello], copy_to_root=[hello],
+                          from_image=str(base_out)), store.view, str(tmp_path / "nix.tar"))
+    assert layer_members(tmp_path / "nix.tar")["bin"].isdir()
+
+
+def _tar(*entries: tuple[str, str, str]) -> bytes:
+    """An uncompressed layer of (name, kind "dir"|"link"|"file", link target)."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for name, kind, target in entries:
+            info = tarfile.TarInfo(name)
+            info.type = {"dir": tarfile.DIRTYPE, "link": tarfile.SYMTYPE,
+                         "file": tarfile.REGTYPE}[kind]
+            info.linkname = target
+            tar.addfile(info, io.BytesIO(b""))
+    return data.getvalue()
+
+
+def test_base_directory_links_follow_the_layers_whiteouts_included() -> None:
+    lower = _tar(("usr", "dir", ""), ("usr/bin", "dir", ""), ("usr/lib", "dir", ""),
+                 ("bin", "link", "usr/bin"), ("lib", "link", "/usr/lib"),
+                 ("sbin", "link", "usr/sbin"), ("etc", "link", "usr/bin"))
+    upper = _tar((".wh.lib", "file", ""), ("etc", "dir", ""), ("sbin/x", "file", ""))
+    openers = [lambda data=data: io.BytesIO(data) for data in (lower, upper)]
+    # sbin's target is no directory, lib was whited out, etc became a directory.
+    assert base_directory_links(openers) == {"bin": "usr/bin"}
+    gone = _tar(("usr/.wh..wh..opq", "file", ""))
+    openers.append(lambda: io.BytesIO(gone))
+    assert base_directory_links(openers) == {}
 
 
 def test_run_as_root_on_a_base_sees_its_users_and_writes_only_changes(store, tmp_path) -> None:

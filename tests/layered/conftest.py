@@ -1,6 +1,6 @@
 """Fixtures of the layered-image tests: the example project built with `ndx-build` in a
-temporary store (once per session), real engines on private sockets and storage, and a
-local registry behind a proxy that counts the bytes pushed."""
+temporary store (once per session; the real engines are the session's, from
+tests/conftest.py), and a local registry behind a proxy that counts the bytes pushed."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from tests.engines import DockerEngine, Podman, make_podman, start_dockerd
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -59,22 +56,3 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     work = base / "project"
     shutil.copytree(HERE / "project", work)
     return Project(work, base / "store")
-
-
-@pytest.fixture(scope="session")
-def dockerd() -> Iterator[DockerEngine]:
-    """A private Docker engine for the session (never skipped: a missing engine fails)."""
-    engine = start_dockerd()
-    try:
-        yield engine
-    finally:
-        engine.stop()
-
-
-@pytest.fixture(scope="session")
-def podman() -> Iterator[Podman]:
-    instance = make_podman()
-    try:
-        yield instance
-    finally:
-        instance.stop()

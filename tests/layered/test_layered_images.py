@@ -12,21 +12,7 @@ from ndx.stdlib.image.archive import ImageArchive
 from ndx.stdlib.image.provenance import LABEL
 
 from .conftest import BIN, Project, env
-
-
-def layers_by_content(path) -> dict[str, str]:
-    """What each layer holds (its top-level store path names, or "customisation") → its
-    blob digest."""
-    result = {}
-    with ImageArchive(str(path)) as archive:
-        image = archive.image()
-        for layer in image.layers:
-            with archive.open_layer(layer) as stream, \
-                    tarfile.open(fileobj=stream, mode="r|") as tar:
-                names = sorted({m.name.split("/")[2][33:] for m in tar
-                                if m.name.count("/") >= 2 and m.name.startswith("ndx/store/")})
-            result[",".join(names) or "customisation"] = layer.digest
-    return result
+from .layers import layers_by_content
 
 
 def test_layered_image_runs_in_docker(project: Project, dockerd) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .images import busybox_rootfs, skopeo_copy, umoci_image
+from .images import busybox_rootfs, debian_layout, skopeo_copy, umoci_image
 from .pki import ServerTLS, TokenSigner, make_server_tls
 from .servers import (FaultProxy, Registry, TokenServer, start_registry, wait_for_https,
                       write_htpasswd)
@@ -122,4 +122,13 @@ def busybox_on_registry(registry: Registry, busybox_layout: Path) -> str:
     """`HOST/test/busybox:latest`, pushed by skopeo (gzip layers, OCI manifest)."""
     ref = f"{registry.host}/test/busybox:latest"
     skopeo_copy(f"oci:{busybox_layout}:latest", f"docker://{ref}", "--dest-tls-verify=false")
+    return ref
+
+
+@pytest.fixture(scope="session")
+def debian_on_registry(registry: Registry) -> str:
+    """`HOST/library/debian:bookworm`: the debootstrap-made Debian base (cached under
+    .cache/registry-tests), pushed by skopeo (gzip layers, OCI manifest)."""
+    ref = f"{registry.host}/library/debian:bookworm"
+    skopeo_copy(f"oci:{debian_layout()}:bookworm", f"docker://{ref}", "--dest-tls-verify=false")
     return ref

@@ -16,7 +16,7 @@ from ndx.stdlib.registry import (ClientOptions, NotFoundError, Platform, Platfor
                                  RegistryClient, TLSError, copy_image, pull_image)
 from ndx.stdlib.registry.mediatypes import OCI_INDEX
 
-from .images import debian_layout, run, skopeo_copy
+from .images import run, skopeo_copy
 from .pki import ServerTLS
 from .servers import Registry
 
@@ -151,12 +151,11 @@ def test_tls_registry_trusted_through_ca_file_or_ssl_cert_file(
     assert a.sha256 == b.sha256
 
 
-def test_debian_base_agrees_with_skopeo(registry: Registry, tmp_path: Path) -> None:
+def test_debian_base_agrees_with_skopeo(registry: Registry, debian_on_registry: str,
+                                        tmp_path: Path) -> None:
     """The debootstrap-made Debian image, pushed by skopeo and pulled by ndx: skopeo's
     own copy has the same layer digests, and the pulled root file system is Debian's."""
-    layout = debian_layout()
-    ref = f"{registry.host}/library/debian:bookworm"
-    skopeo_copy(f"oci:{layout}:bookworm", f"docker://{ref}", "--dest-tls-verify=false")
+    ref = debian_on_registry
     ours = pull_image(ref, None, tmp_path / "debian.tar", options=INSECURE)
     skopeo_copy(f"docker://{ref}", f"dir:{tmp_path}/skopeo-dir", "--src-tls-verify=false")
     skopeo_manifest = json.loads((tmp_path / "skopeo-dir" / "manifest.json").read_text())

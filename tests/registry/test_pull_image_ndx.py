@@ -1,6 +1,6 @@
-"""The ndx-level `pullImage` wrapper (stdlib/registry/pull-image.ndx), checked with Nix
-itself as the oracle until ndx's evaluator takes over: the derivation it declares, and
-its argument errors."""
+"""The ndx-level `pullImage` wrapper (stdlib/registry/pull-image.ndx), which the global
+`pullImage` applies after its own checks, read by Nix itself (the file is plain Nix): the
+derivation it declares, and its argument errors."""
 
 from __future__ import annotations
 

@@ -5,13 +5,12 @@ repositories, monolithic and chunked uploads), to OCI layouts, read back by skop
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ndx.stdlib.registry import ClientOptions, RegistryClient, copy_image, pull_image
-from tests.engines import DockerEngine, start_dockerd
+from tests.engines import DockerEngine
 
 from .conftest import PASSWORD, USER, write_auth_file
 from .images import run
@@ -101,13 +100,6 @@ def test_push_with_token_credentials(token_registry: Registry, ndx_archive: Path
                         options=options)
     client = RegistryClient(token_registry.host, options)
     assert client.get_manifest("team/app", "v1").digest == result.manifest_digest
-
-
-@pytest.fixture(scope="module")
-def dockerd(registry: Registry) -> Iterator[DockerEngine]:
-    engine = start_dockerd(["--insecure-registry", registry.host])
-    yield engine
-    engine.stop()
 
 
 def test_docker_pulls_and_runs_what_ndx_pushed(registry: Registry, ndx_archive: Path,

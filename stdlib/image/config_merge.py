@@ -1,5 +1,7 @@
 """Building on a base image: merge the base's image config with ndx's, as `docker build`
-does when a Dockerfile starts `FROM base`.
+does when a Dockerfile starts `FROM base`. The one merge of every image ndx writes
+(`buildImage`, `buildLayeredImage`, `streamLayeredImage`; the registry package re-exports
+it).
 
 * `Env`: our variables replace the base's of the same name in place; new ones are appended;
 * `Entrypoint`/`Cmd`: ours override; setting `Entrypoint` without `Cmd` clears the base's
@@ -18,7 +20,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import ManifestError
+from .errors import ArchiveError
 
 # Container-config fields merged as maps rather than replaced.
 MERGED_MAPS = ("ExposedPorts", "Volumes", "Labels")
@@ -32,7 +34,7 @@ def merge_env(base: Sequence[str], ours: Sequence[str]) -> list[str]:
     """Base variables with ours replacing by name (in the base's order), new ones after."""
     ours_by_key = {_env_key(e): e for e in ours}
     merged = [ours_by_key.pop(_env_key(e), e) for e in base]
-    seen = set(_env_key(e) for e in merged)
+    seen = {_env_key(e) for e in merged}
     for entry in ours:
         key = _env_key(entry)
         if key in ours_by_key and key not in seen:
@@ -73,10 +75,10 @@ def merge_image_config(base: Mapping[str, Any], ours: Mapping[str, Any], *,
 
     `ours` is the `config` object ndx would write for the image alone; `history` its
     entries for its own layers (one per layer, or `empty_layer` ones for config-only
-    steps). Raises `ManifestError` if the base config lacks `rootfs.diff_ids`."""
+    steps). Raises `ArchiveError` if the base config lacks `rootfs.diff_ids`."""
     rootfs = base.get("rootfs")
     if not isinstance(rootfs, Mapping) or not isinstance(rootfs.get("diff_ids"), list):
-        raise ManifestError("the base image's config has no rootfs.diff_ids")
+        raise ArchiveError("the base image's config has no rootfs.diff_ids")
     base_diff_ids = list(rootfs["diff_ids"])
     base_history = [dict(h) for h in base.get("history") or []]
     if not base_history:
@@ -94,4 +96,24 @@ def merge_image_config(base: Mapping[str, Any], ours: Mapping[str, Any], *,
         result["created"] = created
     elif "created" in base:
         result["created"] = base["created"]
+    return result
+
+
+def image_config(base: Mapping[str, Any] | None, ours: Mapping[str, Any], *,
+                 architecture: str, created: str, diff_ids: Sequence[str],
+                 history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The config of an image ndx writes: its own `config` object, layers and history
+    alone, or on top of `base` (the base's config JSON) merged as `docker build` does.
+    The architecture, OS and creation time are the new image's."""
+    if base is None:
+        return {"architecture": architecture, "os": "linux", "created": created,
+                "config": dict(ours),
+                "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
+                "history": [dict(h) for h in history]}
+    result = merge_image_config(base, ours, diff_ids=diff_ids, history=history,
+                                created=created)
+    if result.get("architecture") != architecture:
+        result.pop("variant", None)  # the base's variant belongs to its architecture
+    result["architecture"] = architecture
+    result["os"] = "linux"
     return result
