@@ -32,6 +32,7 @@ from .values import (
     PrimOp,
     PrimOpApp,
     Thunk,
+    join_text,
     make_string,
 )
 
@@ -277,7 +278,7 @@ def _coerce_list(items: list[Any], ctx: EvalContext | None, what: str | None,
             parts.append(piece)  # type: ignore[arg-type]
         if n < last and not (type(item) is list and not item):
             parts.append(" ")
-    return make_string("".join(parts), frozenset(context) if context else EMPTY_CONTEXT)
+    return make_string(join_text(parts), frozenset(context) if context else EMPTY_CONTEXT)
 
 
 def _cannot_coerce(value: Any, what: str | None) -> EvalTypeError:

@@ -16,7 +16,7 @@ from .coerce import coerce_to_string, show_type, type_error
 from .equality import values_equal
 from .errors import EvalError
 from .paths import canonical_path
-from .values import ContextString, PathValue, Thunk
+from .values import ContextString, PathValue, Thunk, concat_text, has_escape, text_bytes
 
 if TYPE_CHECKING:
     from .context import EvalContext
@@ -60,7 +60,7 @@ def add(a: Any, b: Any, ctx: EvalContext | None) -> Any:
                             "path")
         return PathValue(canonical_path(a.path + right))
     if ta is str and tb is str:
-        return a + b
+        return concat_text(a, b)
     left = coerce_to_string(a, ctx)
     right = coerce_to_string(b, ctx)
     return concat_strings(left, right)
@@ -70,11 +70,11 @@ def concat_strings(left: Any, right: Any) -> Any:
     """Two string values concatenated, contexts united."""
     if type(left) is str:
         if type(right) is str:
-            return left + right
-        return ContextString(left + right.text, right.context)
+            return concat_text(left, right)
+        return ContextString(concat_text(left, right.text), right.context)
     if type(right) is str:
-        return ContextString(left.text + right, left.context)
-    return ContextString(left.text + right.text, left.context | right.context)
+        return ContextString(concat_text(left.text, right), left.context)
+    return ContextString(concat_text(left.text, right.text), left.context | right.context)
 
 
 def _numbers(a: Any, b: Any, op: str) -> None:
@@ -142,7 +142,8 @@ def less_than(a: Any, b: Any) -> bool:
             return float(a) < float(b)  # int converted to double, as in C++
     elif ta is str or ta is ContextString:
         if tb is str or tb is ContextString:
-            return (a if ta is str else a.text) < (b if tb is str else b.text)  # type: ignore
+            return _text_less((a if ta is str else a.text),  # type: ignore[union-attr]
+                              (b if tb is str else b.text))  # type: ignore[union-attr]
     elif ta is PathValue:
         if tb is PathValue:
             return a.path < b.path  # type: ignore[no-any-return]
@@ -152,6 +153,15 @@ def less_than(a: Any, b: Any) -> bool:
                 return less_than(_force(x), _force(y))
         return len(a) < len(b)
     raise EvalError(f"cannot compare {show_type(a)} with {show_type(b)}")
+
+
+def _text_less(x: str, y: str) -> bool:
+    """Byte order of two strings, as Nix compares them. Code point order is UTF-8 byte
+    order, except for the surrogate escapes that stand for bytes that are not UTF-8:
+    those are compared as their bytes."""
+    if x.isascii() or y.isascii() or not (has_escape(x) or has_escape(y)):
+        return x < y
+    return text_bytes(x) < text_bytes(y)
 
 
 # --------------------------------------------------------------- lists and sets

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk
+from .values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, sorted_names
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -132,7 +132,7 @@ def print_value(value: Any, *, max_length: int | None = None) -> str:
                     seen.add(id(item))
                     text = "{ "
                     stack.append(_CLOSE_SET)
-                    for name in sorted(item, reverse=True):
+                    for name in sorted_names(item, reverse=True):
                         stack.append(_SEMI)
                         stack.append(item[name])
                         stack.append(literal(format_attr_name(name) + " = "))

@@ -27,7 +27,8 @@ Note that `bool` is a subclass of `int` in Python: always test `type(v) is int`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
@@ -88,6 +89,52 @@ def string_text(value: str | ContextString) -> str:
 def string_context(value: str | ContextString) -> frozenset[str]:
     """The context of a string value (empty for a plain `str`)."""
     return EMPTY_CONTEXT if type(value) is str else value.context  # type: ignore[union-attr]
+
+
+def mend_text(text: str) -> str:
+    """`text` in its one canonical form. Strings are byte strings: bytes that are not
+    UTF-8 are kept as surrogate escapes (U+DC80–U+DCFF), so two halves of a character
+    cut by `substring` must become the character again once they are joined, or equal
+    byte strings would differ."""
+    if text.isascii() or not _ESCAPE.search(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")
+
+
+def has_escape(text: str) -> bool:
+    """Whether `text` holds a byte that is not UTF-8 (as a surrogate escape)."""
+    return not text.isascii() and _ESCAPE.search(text) is not None
+
+
+def sorted_names(names: Iterable[str], reverse: bool = False) -> list[str]:
+    """Attribute names (or any strings) in Nix's order, the order of their bytes."""
+    ordered = sorted(names, reverse=reverse)
+    if any(has_escape(name) for name in ordered):
+        ordered.sort(key=text_bytes, reverse=reverse)
+    return ordered
+
+
+def join_text(parts: list[str], separator: str = "") -> str:
+    """The parts joined (with `separator`) into a canonical string (see `mend_text`)."""
+    return mend_text(separator.join(parts))
+
+
+def concat_text(left: str, right: str) -> str:
+    """`left + right` as a canonical string: only a surrogate escape on each side of the
+    seam can form a character."""
+    if (left and right and "\udc80" <= left[-1] <= "\udcff"
+            and "\udc80" <= right[0] <= "\udcff"):
+        return mend_text(left + right)
+    return left + right
+
+
+def text_bytes(text: str) -> bytes:
+    """The bytes a string stands for (surrogate escapes are the bytes that are not
+    UTF-8): what is written to a file or the store, hashed, or compared."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+_ESCAPE = re.compile("[\udc80-\udcff]")
 
 
 class Thunk:

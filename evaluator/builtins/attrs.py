@@ -14,7 +14,7 @@ from ..coerce import expect_attrs, expect_function, expect_list, expect_string_n
 from ..errors import EvalError, MissingAttributeError
 from ..operators import less_than
 from ..runtime import apply
-from ..values import ContextString, PathValue, Thunk
+from ..values import ContextString, PathValue, Thunk, sorted_names
 from .lists import lazy_call2
 from .registry import builtin
 
@@ -26,14 +26,14 @@ def _missing(name: str, builtin_name: str) -> MissingAttributeError:
 @builtin("attrNames", 1)
 def attr_names(attrs: Any) -> list[str]:
     """Return the names of a set's attributes, sorted (values are not evaluated)."""
-    return sorted(expect_attrs(attrs, "the argument of 'attrNames'"))
+    return sorted_names(expect_attrs(attrs, "the argument of 'attrNames'"))
 
 
 @builtin("attrValues", 1)
 def attr_values(attrs: Any) -> list[Any]:
     """Return the values of a set's attributes, in the order of their sorted names."""
     table = expect_attrs(attrs, "the argument of 'attrValues'")
-    return [table[name] for name in sorted(table)]
+    return [table[name] for name in sorted_names(table)]
 
 
 @builtin("getAttr", 2)

@@ -25,7 +25,7 @@ from ..errors import EvalError, EvalTypeError
 from ..operators import INT_MAX, INT_MIN
 from ..printer import format_float
 from ..values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, \
-    make_string
+    make_string, sorted_names
 from .registry import builtin
 
 _JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
@@ -105,7 +105,7 @@ class _Writer:
         out = self.out
         out.append("{")
         first = True
-        for name in sorted(attrs):
+        for name in sorted_names(attrs):
             if not first:
                 out.append(",")
             first = False

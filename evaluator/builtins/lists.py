@@ -18,7 +18,7 @@ from ..errors import EvalError
 from ..operators import less_than
 from ..runtime import apply
 from ..stable_sort import stable_sort
-from ..values import PrimOp, Thunk
+from ..values import PrimOp, Thunk, has_escape, text_bytes
 from .arith import less_than_
 from .registry import builtin
 
@@ -151,8 +151,13 @@ def sort(comparator: Any, xs: Any) -> list[Any]:
         return values
     if _is_less_than(function):
         kinds = {type(v) for v in values}
-        if kinds == {int} or kinds == {str}:
+        if kinds == {int}:
             return sorted(values)  # a strict weak order: every stable sort agrees
+        if kinds == {str}:
+            # Byte order (surrogate escapes, bytes that are not UTF-8, sort as bytes).
+            if any(has_escape(v) for v in values):
+                return sorted(values, key=text_bytes)
+            return sorted(values)
         return stable_sort(values, less_than)
 
     def less(a: Any, b: Any) -> bool:

@@ -21,7 +21,7 @@ from ..context import EvalContext
 from ..errors import EvalError
 from ..hashes import HashError, hash_bytes
 from ..posix_regex import RegexError, compile_regex
-from ..values import ContextString, PathValue, Thunk, make_string
+from ..values import ContextString, PathValue, Thunk, join_text, make_string, mend_text
 from ..versions import compare_versions, parse_drv_name, split_version
 from .registry import builtin
 
@@ -219,7 +219,7 @@ def replace_strings(from_: Any, to: Any, s: Any) -> Any:
         result = _plain_replacer(patterns, tuple(replacement_values))(text)
         if result == text:
             return subject
-        return make_string(result, context)
+        return make_string(mend_text(result), context)
     replacements = [r if type(r) is str else r.text for r in replacement_values]
     if plain:
         result, used = _replace(text, _plan(patterns), replacements)
@@ -257,7 +257,7 @@ def concat_strings_sep(ctx: EvalContext, sep: Any, xs: Any) -> Any:
         else:
             parts.append(value.text)
             contexts.append(value.context)
-    text = sep_text.join(parts)
+    text = join_text(parts, sep_text)
     if not contexts:
         return text
     return make_string(text, frozenset().union(*contexts))

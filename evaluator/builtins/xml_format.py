@@ -24,7 +24,7 @@ from typing import Any
 
 from ..printer import format_float
 from ..values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, \
-    make_string
+    make_string, sorted_names
 from .registry import builtin
 
 _XML_ESCAPES = str.maketrans({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;",
@@ -145,7 +145,7 @@ class _XmlWriter:
 
     def members(self, attrs: dict[str, Any], indent: int) -> None:
         pad = "  " * indent
-        for name in sorted(attrs):
+        for name in sorted_names(attrs):
             self.out.append(f'{pad}<attr name="{_attr(name)}">\n')
             self.value(attrs[name], indent + 1)
             self.out.append(f"{pad}</attr>\n")

@@ -15,7 +15,7 @@ from ndx.lang import ast as A
 from ..coerce import coerce_to_string
 from ..errors import EvalError
 from ..paths import canonical_path
-from ..values import ContextString, PathValue
+from ..values import ContextString, PathValue, join_text
 from .core import CompilerCore
 from .lazy import Code
 from .scope import Scope
@@ -54,8 +54,8 @@ class StringsCompiler(CompilerCore):
                 else:
                     texts.append(value)
             if context:
-                return ContextString("".join(texts), context)
-            return "".join(texts)
+                return ContextString(join_text(texts), context)
+            return join_text(texts)
 
         return interpolate
 
