@@ -44,7 +44,8 @@ def builder_environment(store: DiskStore, drv_path: str, drv: StoreDerivation,
             value = rewrite_placeholders(value, outputs)
             if key in as_file:
                 name = ".attr-" + nix_base32(sha256(key))
-                with open(os.path.join(host_build_dir, name), "w") as file:
+                with open(os.path.join(host_build_dir, name), "w", encoding="utf-8",
+                          errors="surrogateescape") as file:
                     file.write(value)
                 env[key + "Path"] = f"{build_top}/{name}"
             else:

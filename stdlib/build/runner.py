@@ -228,7 +228,8 @@ def _run_builder(store: DiskStore, drv_path: str, drv: StoreDerivation,
                            os.path.join(work, "etc"), drv.is_fixed_output, drv.host_deps())
         args_file = os.path.join(work, "bwrap-args")
         with open(args_file, "wb") as file:
-            file.write(b"".join(a.encode() + b"\0" for a in bwrap_arguments(spec)))
+            file.write(b"".join(a.encode("utf-8", "surrogateescape") + b"\0"
+                               for a in bwrap_arguments(spec)))
         args_fd = os.open(args_file, os.O_RDONLY)
         pass_fds = (args_fd,)
         argv = [bwrap_path(), "--args", str(args_fd), "--", builder, *args]

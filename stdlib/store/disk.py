@@ -173,7 +173,7 @@ class DiskStore:
 
     def add_text(self, name: str, text: str, references: Sequence[str]) -> str:
         _check_name(name)
-        data = text.encode()
+        data = text.encode("utf-8", "surrogateescape")  # the bytes of an ndx string
         with self.gc_lock.shared():
             for ref in references:
                 if not self.is_valid(ref):
@@ -203,7 +203,7 @@ class DiskStore:
             self.session.add([drv_path])
             if not self.db.is_valid(drv_path):
                 refs = frozenset(drv.input_srcs) | frozenset(drv.input_drvs)
-                self._add_text_file(drv_path, text.encode(), refs,
+                self._add_text_file(drv_path, text.encode("utf-8", "surrogateescape"), refs,
                                     tuple(sorted(stored.output_paths().items())))
             with self._mutex:
                 self._drvs[drv_path] = stored
@@ -283,7 +283,8 @@ class DiskStore:
             return cached
         if not self.is_valid(drv_path) or not drv_path.endswith(".drv"):
             raise StoreError(f"'{drv_path}' is not a valid derivation in the store")
-        with open(self.real_path(drv_path)) as file:
+        with open(self.real_path(drv_path), encoding="utf-8",
+                  errors="surrogateescape") as file:
             try:
                 stored = drvmod.parse_derivation(file.read(), drv_path)
             except drvmod.DerivationError as exc:

@@ -303,5 +303,6 @@ def instantiate(drv: Derivation, input_hash: HashModulo,
         final = make({name: DrvOutput(path) for name, path in paths.items()})
     text = final.unparse()
     references = set(drv.input_srcs) | set(drv.input_drvs)
-    drv_path = text_path(drv.name + ".drv", text.encode(), references, store_dir)
+    drv_path = text_path(drv.name + ".drv", text.encode("utf-8", "surrogateescape"), references,
+                         store_dir)
     return drv_path, final, text

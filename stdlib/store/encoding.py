@@ -41,5 +41,8 @@ sri = to_sri
 
 
 def sha256(data: bytes | str) -> bytes:
-    """The sha256 digest of `data` (text is encoded as UTF-8)."""
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).digest()
+    """The sha256 digest of `data` (text is encoded as UTF-8; surrogate escapes, the
+    bytes of an ndx string that are not UTF-8, as those bytes)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(data).digest()

@@ -83,7 +83,7 @@ class MemoryStore:
 
     def add_text(self, name: str, text: str, references: Sequence[str]) -> str:
         _check(name)
-        data = text.encode()
+        data = text.encode("utf-8", "surrogateescape")  # the bytes of an ndx string
         for ref in references:
             if not self.is_valid(ref):
                 raise StoreError(f"cannot store text '{name}': its reference '{ref}' "
@@ -104,7 +104,7 @@ class MemoryStore:
             except drvmod.DerivationError as exc:
                 raise StoreError(str(exc)) from None
             refs = frozenset(drv.input_srcs) | frozenset(drv.input_drvs)
-            self._put(drv_path, MemoryEntry(Regular(text.encode()), refs))
+            self._put(drv_path, MemoryEntry(Regular(text.encode("utf-8", "surrogateescape")), refs))
             self._drvs[drv_path] = stored
             return Instantiated(drv_path, stored.output_paths())
 

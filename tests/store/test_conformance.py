@@ -100,6 +100,26 @@ def test_add_text_with_references(any_store, tree) -> None:
         any_store.add_text("x", "y", ["/ndx/store/00000000000000000000000000000000-gone"])
 
 
+def test_add_text_writes_the_bytes_of_a_string_that_is_not_utf8(any_store) -> None:
+    """ndx strings keep bytes that are not UTF-8 as surrogate escapes (half of "é" from
+    `substring`): the store gets the original bytes, and a drv's env may hold them."""
+    half = b"\xc3".decode("utf-8", "surrogateescape")
+    path = any_store.add_text("half", f"a{half}b", [])
+    with open(any_store.real_path(path), "rb") as file:
+        assert file.read() == b"a\xc3b"
+    drv = any_store.instantiate(make_drv(env={"v": half}))
+    with open(any_store.real_path(drv.drv_path), "rb") as file:
+        assert b'("v","\xc3")' in file.read()
+    assert parse_derivation(open(any_store.real_path(drv.drv_path), encoding="utf-8",
+                                 errors="surrogateescape").read()).env["v"] == half
+
+
+def test_references_are_the_paths_given(any_store, tree) -> None:
+    src = any_store.add_path(tree, name="src")
+    assert any_store.references(any_store.add_text("t", f"{src}", [src])) == {src}
+    assert any_store.references(any_store.add_text("u", "none", [])) == frozenset()
+
+
 def test_instantiate_writes_a_readable_drv(any_store) -> None:
     result = any_store.instantiate(make_drv())
     assert result.drv_path.endswith("-hello.drv") and any_store.is_valid(result.drv_path)

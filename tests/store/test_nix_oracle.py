@@ -91,3 +91,23 @@ def test_base32_round_trips() -> None:
     for size in (16, 20, 32, 64):
         digest = bytes((i * 37 + size) % 256 for i in range(size))
         assert from_nix_base32(nix_base32(digest), size) == digest
+
+
+NON_UTF8 = """
+let h = builtins.substring 0 1 "é"; t = builtins.substring 1 1 "é"; in [
+  (builtins.toFile "half" h)
+  (builtins.toFile "whole" (h + t))
+  (builtins.toFile "mixed" "x${h}y")
+  (derivation { name = "d"; system = "x86_64-linux"; builder = "/bin/sh"; v = h; }).drvPath
+]
+"""
+
+
+def test_strings_that_are_not_utf8_are_stored_as_nix_stores_them(nix) -> None:
+    """Half of a UTF-8 character (from `substring`) in `toFile` and in a derivation's
+    environment: the bytes written, hence the paths, are Nix's."""
+    from ndx.cli.eval import run_eval
+
+    expected = nix("nix-instantiate", "--eval", "--strict", "-E", NON_UTF8)
+    result = run_eval(None, NON_UTF8, strict=True)
+    assert (result.stderr, result.stdout.strip()) == ("", expected)
