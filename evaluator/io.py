@@ -100,3 +100,8 @@ class StoreIO(Protocol):
     def is_valid(self, path: str) -> bool:
         """Whether `path` is a valid (registered) store path."""
         ...
+
+    def references(self, path: str) -> frozenset[str]:
+        """The store paths the valid store path `path` refers to (its own path included
+        when it refers to itself)."""
+        ...

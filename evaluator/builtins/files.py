@@ -38,10 +38,15 @@ def _text_and_context(value: Any) -> tuple[str, frozenset[str]]:
 def real_path(ctx: EvalContext, value: Any, what: str) -> str:
     """Nix's `realisePath`: the absolute path a value denotes, with the store paths its
     context names made valid, mapped to where its bytes are on this machine."""
+    return ctx.host_path(_realised_path(ctx, value, what))
+
+
+def _realised_path(ctx: EvalContext, value: Any, what: str) -> str:
+    """The absolute (logical) path a value denotes, its context's store paths made valid."""
     path, context = _text_and_context(coerce_to_path(value, ctx, what))
     if context:
         ctx.realise_context(context)
-    return ctx.host_path(path)
+    return path
 
 
 def _os_error(action: str, path: str, error: OSError) -> EvalError:
@@ -49,9 +54,12 @@ def _os_error(action: str, path: str, error: OSError) -> EvalError:
 
 
 @builtin("readFile", 1, context=True)
-def read_file(ctx: EvalContext, p: Any) -> str:
-    """Return the contents of a file as a string."""
-    path = real_path(ctx, p, "the argument of 'readFile'")
+def read_file(ctx: EvalContext, p: Any) -> Any:
+    """Return the contents of a file as a string. A file in the store gives a string
+    whose context is the store paths its store object refers to and whose names occur
+    in the contents, so a derivation using the string depends on them."""
+    logical = _realised_path(ctx, p, "the argument of 'readFile'")
+    path = ctx.host_path(logical)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -60,7 +68,21 @@ def read_file(ctx: EvalContext, p: Any) -> str:
     if b"\x00" in data:
         raise EvalError(f"the contents of the file '{path}' cannot be represented as a "
                         "Nix string")
-    return from_bytes(data)
+    return make_string(from_bytes(data), _references_in(ctx, logical, data))
+
+
+def _references_in(ctx: EvalContext, path: str, data: bytes) -> frozenset[str]:
+    """The references of the store object holding `path` that occur in `data` (by their
+    hash part, as the store's reference scanner finds them); none outside the store.
+    Nix does this since 2.12 (2.8 gave such strings no context at all)."""
+    if ctx.store is None or not ctx.is_store_path(path):
+        return frozenset()
+    store_path = ctx.store_path_of(path)
+    if not ctx.store.is_valid(store_path):
+        return frozenset()
+    start = len(ctx.store_dir) + 1
+    return frozenset(ref for ref in ctx.store.references(store_path)
+                     if ref[start:start + 32].encode("ascii") in data)
 
 
 def _entry_type(mode: int) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError, NotAvailableError
+from ndx.evaluator.printer import print_value
 from ndx.evaluator.values import ContextString
 from ndx.stdlib.store import MemoryStore
 
@@ -106,3 +107,45 @@ def test_importing_a_store_path_reads_it_through_the_store(tmp_path: Path) -> No
     ctx = EvalContext(MemoryStore())
     value = evaluate_text('(import "${./x.ndx}").v', ctx, base_dir=str(tmp_path))
     assert value == 42
+
+
+READ_BACK = """
+let
+  f = builtins.toFile "f" "hello";
+  g = builtins.toFile "g" "see ${f}";
+  d = derivation { name = "d"; system = "x86_64-linux"; builder = "/bin/sh";
+                   v = builtins.readFile g; };
+in {
+  inherit f g;
+  fromG = builtins.getContext (builtins.readFile g);
+  fromGString = builtins.getContext (builtins.readFile "${g}");
+  fromF = builtins.getContext (builtins.readFile f);
+  drv = builtins.readFile d.drvPath;
+}
+"""
+
+
+def test_reading_a_store_file_carries_the_paths_it_refers_to(tmp_path: Path) -> None:
+    """`readFile` of a file in the store: the string's context is the store object's
+    references that occur in the contents (Nix ≥ 2.12), so a derivation using the string
+    has them as inputs; a file outside the store gives a plain string."""
+    (tmp_path / "plain").write_text("/ndx/store/not-a-reference")
+    ctx = EvalContext(MemoryStore())
+    value = {name: print_value(v) for name, v in
+             evaluate_text(READ_BACK, ctx, base_dir=str(tmp_path)).items()}
+    f = value["f"].strip('"')
+    assert value["fromG"] == value["fromGString"] == f'{{ "{f}" = {{ path = true; }}; }}'
+    assert value["fromF"] == "{ }"
+    assert f'],[\\"{f}\\"],\\"x86_64-linux\\"' in value["drv"]
+    assert evaluate_text("builtins.readFile ./plain", ctx, base_dir=str(tmp_path)) == \
+        "/ndx/store/not-a-reference"
+
+
+def test_reading_a_store_file_keeps_only_references_named_in_it(tmp_path: Path) -> None:
+    store = MemoryStore()
+    ctx = EvalContext(store)
+    a = store.add_text("a", "a", [])
+    b = store.add_text("b", "b", [])
+    both = store.add_text("both", f"only {a}", [a, b])
+    value = evaluate_text(f'builtins.readFile "{both}"', ctx)
+    assert type(value) is ContextString and value.context == {a}
