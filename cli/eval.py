@@ -70,6 +70,7 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
                           base_dir=base_dir)
     import ndx.stdlib  # registers the fetchers (fetchurl, fetchTarball, …)
 
+    printed: list[str] = []
     if store is None:
         from ndx.stdlib.store import MemoryStore
 
@@ -81,11 +82,13 @@ def run_eval(file: str | None, expression: str | None, *, strict: bool = False,
                           fallback_search_path=[("ndx", stdlib_dir)])
         if keep is not None:
             keep.append(ctx)
-        output = run_deep(eval_output, ctx, request)
+        output = run_deep(eval_output, ctx, request, printed)
     except NdxError as error:
         if isinstance(error, EvalError):
             error.show_trace = show_trace
-        return EvalResult("", error.render() + "\n", 1)
+        # Like Nix, what was printed before the error stays printed (the results of
+        # earlier -A paths, the beginning of a JSON value, without a newline).
+        return EvalResult("".join(printed), error.render() + "\n", 1)
     return EvalResult(output, "", 0)
 
 

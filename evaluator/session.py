@@ -242,53 +242,46 @@ class EvalRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def eval_output(ctx: EvalContext, request: EvalRequest) -> str:
+def eval_output(ctx: EvalContext, request: EvalRequest,
+                printed: list[str] | None = None) -> str:
     """Evaluate as `nix-instantiate --eval` does and return exactly what it prints on
-    stdout (one result per attribute path). Errors propagate as `NdxError`s."""
+    stdout (one result per attribute path). Errors propagate as `NdxError`s; `printed`,
+    when given, receives the output as it is produced, so what Nix would have printed
+    before the error (earlier `-A` results, the beginning of a JSON value) is kept."""
+    outputs: list[str] = [] if printed is None else printed
     if request.file is not None:
         root = ctx.evaluate_file(request.file)
     else:
         root = ctx.evaluate_string(request.expression or "", base_dir=request.base_dir)
     auto_args = _auto_args(ctx, request)
-    outputs: list[str] = []
     for attr_path in request.attr_paths or ("",):
         value = find_along_attr_path(root, attr_path, auto_args)
         value = force(value)
         if auto_args:
             value = auto_call(value, auto_args)
-        outputs.append(render_value(ctx, value, strict=request.strict, json=request.json))
+        render_value_into(ctx, value, outputs, strict=request.strict, json=request.json)
     return "".join(outputs)
 
 
 def render_value(ctx: EvalContext, value: Any, *, strict: bool, json: bool) -> str:
     """A forced value printed as `nix-instantiate --eval [--strict] [--json]` does
     (JSON without a final newline, like Nix)."""
+    out: list[str] = []
+    render_value_into(ctx, value, out, strict=strict, json=json)
+    return "".join(out)
+
+
+def render_value_into(ctx: EvalContext, value: Any, out: list[str], *, strict: bool,
+                      json: bool) -> None:
+    """`render_value` appended to `out`; JSON piece by piece, as Nix streams it."""
     if json:
-        to_json = ctx.builtins.get("toJSON")
-        if to_json is None:
-            raise EvalError("--json needs builtins.toJSON, which is not available")
-        if not strict:
-            _check_json_forced(value)
-        text = force(apply(to_json, value))
-        return text if type(text) is str else text.text
+        from .builtins.json_format import write_json
+
+        write_json(ctx, value, out, strict=strict)
+        return
     if strict:
         force_deep(value)
-    return print_value(value) + "\n"
-
-
-def _check_json_forced(value: Any) -> None:
-    """Without --strict, Nix refuses to print an unevaluated part as JSON."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is Thunk:
-            if item.code is not None:
-                raise EvalError("cannot convert a thunk to JSON", item.span)
-            item = item.value
-        if type(item) is dict:
-            stack.extend(item.values())
-        elif type(item) is list:
-            stack.extend(item)
+    out.append(print_value(value) + "\n")
 
 
 def _auto_args(ctx: EvalContext, request: EvalRequest) -> dict[str, Any]:

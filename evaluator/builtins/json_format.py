@@ -42,13 +42,21 @@ def json_string(text: str) -> str:
 
 
 class _Writer:
-    def __init__(self, ctx: EvalContext) -> None:
+    """Writes JSON into `out` as it goes (so what was written before an error is there).
+    `forced_only`: refuse a part not evaluated yet (`nix-instantiate --eval --json`
+    without `--strict`) instead of forcing it."""
+
+    def __init__(self, ctx: EvalContext, out: list[str] | None = None,
+                 forced_only: bool = False) -> None:
         self.ctx = ctx
-        self.out: list[str] = []
+        self.out: list[str] = [] if out is None else out
         self.context: set[str] = set()
+        self.forced_only = forced_only
 
     def write(self, value: Any) -> None:
         if type(value) is Thunk:
+            if self.forced_only and value.code is not None:
+                raise EvalError("cannot convert a thunk to JSON", value.span)
             value = value.force()
         t = type(value)
         out = self.out
@@ -69,13 +77,15 @@ class _Writer:
             out.append(json_string(value.text))
         elif t is list:
             out.append("[")
-            first = True
-            for item in value:
-                if not first:
-                    out.append(",")
-                first = False
-                self.write(item)
-            out.append("]")
+            try:
+                first = True
+                for item in value:
+                    if not first:
+                        out.append(",")
+                    first = False
+                    self.write(item)
+            finally:
+                out.append("]")  # also on an error, as Nix's writer closes it
         elif t is dict:
             self.write_attrs(value)
         elif t is PathValue:
@@ -104,19 +114,21 @@ class _Writer:
             return
         out = self.out
         out.append("{")
-        first = True
-        for name in sorted_names(attrs):
-            if not first:
-                out.append(",")
-            first = False
-            out.append(json_string(name))
-            out.append(":")
-            try:
-                self.write(attrs[name])
-            except EvalError as error:
-                error.add_frame(f"while evaluating attribute '{name}'", None)
-                raise
-        out.append("}")
+        try:
+            first = True
+            for name in sorted_names(attrs):
+                if not first:
+                    out.append(",")
+                first = False
+                out.append(json_string(name))
+                out.append(":")
+                try:
+                    self.write(attrs[name])
+                except EvalError as error:
+                    error.add_frame(f"while evaluating attribute '{name}'", None)
+                    raise
+        finally:
+            out.append("}")  # also on an error, as Nix's writer closes it
 
 
 def to_json_text(ctx: EvalContext, value: Any) -> tuple[str, frozenset[str]]:
@@ -125,6 +137,13 @@ def to_json_text(ctx: EvalContext, value: Any) -> tuple[str, frozenset[str]]:
     writer = _Writer(ctx)
     writer.write(value)
     return "".join(writer.out), frozenset(writer.context)
+
+
+def write_json(ctx: EvalContext, value: Any, out: list[str], *, strict: bool) -> None:
+    """`value` written as JSON into `out` piece by piece, as `nix-instantiate --eval
+    --json` streams it: an error part-way leaves the beginning in `out`. Without
+    `strict`, a part not evaluated yet is an error ("cannot convert a thunk")."""
+    _Writer(ctx, out, forced_only=not strict).write(value)
 
 
 @builtin("toJSON", 1, context=True)

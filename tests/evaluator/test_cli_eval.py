@@ -52,3 +52,24 @@ def test_the_click_command_exits_with_the_status() -> None:
     assert runner.invoke(cli, ["eval", "-E", "throw \"no\""]).exit_code == 1
     ok = runner.invoke(cli, ["eval", "--strict", "-E", "[ 1 ]"])
     assert (ok.exit_code, ok.output) == (0, "[ 1 ]\n")
+
+
+def test_json_failing_part_way_keeps_what_nix_prints() -> None:
+    """`nix-instantiate --eval --json` streams its output: on an error the beginning
+    stays on stdout with the open sets and lists closed (no newline), the error goes to
+    stderr, and the status is 1; the same without --strict, where a part not yet
+    evaluated is the error."""
+    strict = run_argv(["--strict", "--json", "-E", '{ a = 1; b = throw "x"; }'])
+    assert (strict.stdout, strict.exit_code) == ('{"a":1,"b":}', 1)
+    assert "error: x" in strict.stderr
+    lazy = run_argv(["--json", "-E", "{ a = 1; b = { c = 1; }; d = throw \"x\"; }"])
+    assert (lazy.stdout, lazy.exit_code) == ('{"a":1,"b":}', 1)
+    assert "1:10: error: cannot convert a thunk to JSON" in lazy.stderr
+    nested = run_argv(["--strict", "--json", "-E", '[ 1 [ 2 (throw "deep") ] 3 ]'])
+    assert nested.stdout == "[1,[2,]]"
+    assert run_argv(["--strict", "--json", "-E", 'throw "x"']).stdout == ""
+
+
+def test_results_of_earlier_attribute_paths_stay_printed() -> None:
+    result = run_argv(["--strict", "-A", "a", "-A", "b", "-E", '{ a = 1; b = throw "b"; }'])
+    assert (result.stdout, result.exit_code) == ("1\n", 1)
