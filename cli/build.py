@@ -22,8 +22,9 @@ import click
 from ndx.cli.main import report_internal_error
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError, EvalTypeError
-from ndx.evaluator.session import auto_call, find_along_attr_path, run_deep, split_attr_path
-from ndx.evaluator.values import Thunk, force, string_text, type_name
+from ndx.evaluator.session import auto_call, find_along_attr_path, run_deep, split_attr_path, \
+    suspend_argument
+from ndx.evaluator.values import force, string_text, type_name
 from ndx.lang.errors import NdxError
 from ndx.stdlib.build.options import BuildOptions
 from ndx.stdlib.build.plan import make_plan, parse_target
@@ -138,11 +139,11 @@ def _print_plan(plan: Any, err: TextIO) -> None:
 def _select_derivations(ctx: EvalContext, request: BuildRequest) -> list[tuple[str, str]]:
     """Evaluate the program and return (drv path, output name) for every derivation the
     attribute paths select."""
+    auto_args = _auto_args(ctx, request)  # first, as Nix: a bad --arg is reported at once
     if request.file is not None:
         root = ctx.evaluate_file(os.path.abspath(request.file))
     else:
         root = ctx.evaluate_string(request.expression or "", base_dir=os.getcwd())
-    auto_args = _auto_args(ctx, request)
     found: list[tuple[str, str]] = []
     for attr_path in request.attr_paths or ("",):
         value = _select(root, attr_path, auto_args)
@@ -175,19 +176,12 @@ def _describe(value: Any) -> str:
 
 
 def _auto_args(ctx: EvalContext, request: BuildRequest) -> dict[str, Any]:
+    """`--argstr`s, then `--arg`s parsed now (a syntax error is reported at once) and
+    evaluated when the program first uses them."""
     args: dict[str, Any] = {name: text for name, text in request.argstrs}
     for name, text in request.args:
-        args[name] = Thunk(_evaluate_later(ctx, text), None)
+        args[name] = suspend_argument(ctx, name, text, os.getcwd())
     return args
-
-
-def _evaluate_later(ctx: EvalContext, text: str) -> Any:
-    """The code of a thunk evaluating `--arg` text when the program first uses it."""
-
-    def code(_env: Any) -> Any:
-        return ctx.evaluate_string(text, name="«string»", base_dir=os.getcwd())
-
-    return code
 
 
 def is_derivation(value: Any) -> bool:

@@ -26,7 +26,7 @@ from .context import EvalContext
 from .errors import EvalError, EvalTypeError
 from .printer import print_value
 from .runtime import apply, force_deep
-from .values import Lambda, Thunk, force
+from .values import Lambda, force
 
 T = TypeVar("T")
 
@@ -249,11 +249,11 @@ def eval_output(ctx: EvalContext, request: EvalRequest,
     when given, receives the output as it is produced, so what Nix would have printed
     before the error (earlier `-A` results, the beginning of a JSON value) is kept."""
     outputs: list[str] = [] if printed is None else printed
+    auto_args = _auto_args(ctx, request)  # first, as Nix: a bad --arg is reported at once
     if request.file is not None:
         root = ctx.evaluate_file(request.file)
     else:
         root = ctx.evaluate_string(request.expression or "", base_dir=request.base_dir)
-    auto_args = _auto_args(ctx, request)
     for attr_path in request.attr_paths or ("",):
         value = find_along_attr_path(root, attr_path, auto_args)
         value = force(value)
@@ -290,23 +290,24 @@ def _auto_args(ctx: EvalContext, request: EvalRequest) -> dict[str, Any]:
 
 def make_auto_args(ctx: EvalContext, specs: Sequence[tuple[str, str, str]],
                    base_dir: str | None = None) -> dict[str, Any]:
-    """The arguments `auto_call` passes, from `--arg NAME EXPR` (kind "expr": evaluated
-    only if used, relative paths against `base_dir`) and `--argstr NAME VALUE` (kind
-    "str") specs."""
+    """The arguments `auto_call` passes, from `--arg NAME EXPR` (kind "expr": parsed
+    now, so a syntax error or an undefined variable is reported at once even if the
+    argument is never used, as Nix does; evaluated only if used; relative paths against
+    `base_dir`) and `--argstr NAME VALUE` (kind "str") specs."""
     args: dict[str, Any] = {}
     base_dir = base_dir or os.getcwd()
     for name, kind, text in specs:
         if kind == "str":
             args[name] = text
         else:
-            args[name] = Thunk(_evaluate_argument, (ctx, text, base_dir))
+            args[name] = suspend_argument(ctx, name, text, base_dir)
     return args
 
 
-def _evaluate_argument(job: tuple[EvalContext, str, str]) -> Any:
-    """The value of an `--arg NAME EXPR` expression (evaluated only if used)."""
-    ctx, text, base_dir = job
-    return ctx.evaluate_string(text, base_dir=base_dir)
+def suspend_argument(ctx: EvalContext, name: str, text: str, base_dir: str) -> Any:
+    """`--arg NAME TEXT` parsed and compiled now (errors name the source `«--arg
+    NAME»`), as a Thunk evaluated when the program uses it."""
+    return ctx.suspend_string(text, name=f"«--arg {name}»", base_dir=base_dir)
 
 
 def auto_call(value: Any, args: dict[str, Any]) -> Any:

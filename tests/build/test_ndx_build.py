@@ -212,6 +212,16 @@ def test_evaluation_errors_are_diagnostics(project) -> None:
     assert run.returncode == 1 and "not a derivation" in run.stderr
 
 
+def test_a_bad_arg_is_reported_at_once(project) -> None:
+    """`--arg` text is parsed before evaluation, as nix-build does: its syntax error is
+    the error, named after the --arg, even though nothing uses it."""
+    _work, _store, env = project
+    run = ndx_build(env, "default.ndx", "-A", "hello", "--dry-run", "--arg", "unused", "{")
+    assert run.returncode == 1
+    assert run.stderr.startswith("«--arg unused»:1:2: error: unexpected end of file")
+    assert "Traceback" not in run.stderr
+
+
 def test_no_sandbox_warns_loudly(project) -> None:
     _work, _store, env = project
     run = ndx_build(env, "default.ndx", "-A", "hello", "--no-sandbox")

@@ -73,3 +73,27 @@ def test_json_failing_part_way_keeps_what_nix_prints() -> None:
 def test_results_of_earlier_attribute_paths_stay_printed() -> None:
     result = run_argv(["--strict", "-A", "a", "-A", "b", "-E", '{ a = 1; b = throw "b"; }'])
     assert (result.stdout, result.exit_code) == ("1\n", 1)
+
+
+def test_an_arg_is_parsed_at_once_even_if_never_used() -> None:
+    """Nix parses every `--arg` before evaluating anything: a syntax error or an
+    undefined variable in one is reported (naming the --arg) even when no function
+    asks for it, and before the program's own errors."""
+    unused = run_argv(["--arg", "x", "1 +", "-E", "1"])
+    assert (unused.stdout, unused.exit_code) == ("", 1)
+    assert unused.stderr.startswith("«--arg x»:1:4: error: unexpected end of file")
+    first = run_argv(["--arg", "y", "undefinedVar", "-E", "("])
+    assert first.stderr.startswith("«--arg y»:1:1: error: undefined variable 'undefinedVar'")
+    assert run_argv(["--arg", "x", "throw \"lazy\"", "-E", "1"]).stdout == "1\n"
+
+
+def test_args_fill_a_file_function_with_defaults(tmp_path: Path) -> None:
+    (tmp_path / "f.ndx").write_text('{ a ? 1, b ? 2 }: "${toString a}-${b}"')
+    file = str(tmp_path / "f.ndx")
+    assert run_argv([file, "--arg", "b", '"x"']).stdout == '"1-x"\n'
+    assert run_argv([file, "--argstr", "b", "y", "--arg", "a", "./."],
+                    base_dir=str(tmp_path)).stdout == f'"{tmp_path}-y"\n'
+    assert run_argv([file, "--arg", "c", "10", "--argstr", "b", "z"]).stdout == '"1-z"\n'
+    relative = run_argv(["--strict", "--arg", "p", "./f.ndx", "-E", "{ p }: p"],
+                        base_dir=str(tmp_path))
+    assert relative.stdout == f"{tmp_path}/f.ndx\n"
