@@ -28,8 +28,9 @@ from .values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def quote_string(text: str) -> str:
-    """`text` as a Nix string literal, escaped the way Nix prints strings."""
+def quote_string(text: str, *, every_dollar: bool = False) -> str:
+    """`text` as a Nix string literal, escaped the way Nix prints strings: a `$` only
+    before `{`, or every `$` (`every_dollar`, how Nix 2.8 quotes attribute names)."""
     if not any(c in text for c in '"\\\n\r\t$'):
         return f'"{text}"'
     out = ['"']
@@ -38,7 +39,7 @@ def quote_string(text: str) -> str:
         esc = _ESCAPES.get(c)
         if esc is not None:
             out.append(esc)
-        elif c == "$" and i + 1 < n and text[i + 1] == "{":
+        elif c == "$" and (every_dollar or (i + 1 < n and text[i + 1] == "{")):
             out.append("\\$")
         else:
             out.append(c)
@@ -51,15 +52,16 @@ def _is_identifier_char(c: str) -> bool:
 
 
 def format_attr_name(name: str) -> str:
-    """An attribute name as Nix prints it: bare when it is an identifier, else quoted."""
+    """An attribute name as Nix prints it: bare when it is an identifier, else quoted
+    (with every `$` escaped)."""
     if not name or name == "if":
         return quote_string(name)
     first = name[0]
     if not (("a" <= first <= "z") or ("A" <= first <= "Z") or first == "_"):
-        return quote_string(name)
+        return quote_string(name, every_dollar=True)
     if all(_is_identifier_char(c) for c in name):
         return name
-    return quote_string(name)
+    return quote_string(name, every_dollar=True)
 
 
 def format_float(value: float) -> str:
