@@ -109,7 +109,7 @@ def has_escape(text: str) -> bool:
 def sorted_names(names: Iterable[str], reverse: bool = False) -> list[str]:
     """Attribute names (or any strings) in Nix's order, the order of their bytes."""
     ordered = sorted(names, reverse=reverse)
-    if any(has_escape(name) for name in ordered):
+    if not "".join(ordered).isascii() and any(has_escape(name) for name in ordered):
         ordered.sort(key=text_bytes, reverse=reverse)
     return ordered
 

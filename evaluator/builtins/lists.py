@@ -155,7 +155,7 @@ def sort(comparator: Any, xs: Any) -> list[Any]:
             return sorted(values)  # a strict weak order: every stable sort agrees
         if kinds == {str}:
             # Byte order (surrogate escapes, bytes that are not UTF-8, sort as bytes).
-            if any(has_escape(v) for v in values):
+            if not "".join(values).isascii() and any(has_escape(v) for v in values):
                 return sorted(values, key=text_bytes)
             return sorted(values)
         return stable_sort(values, less_than)
