@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import click
 from ndx.cli.main import report_internal_error
+from ndx.evaluator.coerce import show_type
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError, EvalTypeError
 from ndx.evaluator.session import auto_call, find_along_attr_path, run_deep, split_attr_path, \
@@ -171,8 +172,9 @@ def _quote(name: str) -> str:
 
 def _describe(value: Any) -> str:
     kind = type_name(value)
-    return {"set": "a set without derivations", "list": "a list without derivations"}.get(
-        kind, f"a {kind}")
+    if kind in ("set", "list"):
+        return f"a {kind} without derivations"
+    return show_type(value)
 
 
 def _auto_args(ctx: EvalContext, request: BuildRequest) -> dict[str, Any]:

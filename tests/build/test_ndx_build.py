@@ -209,7 +209,10 @@ def test_evaluation_errors_are_diagnostics(project) -> None:
     assert "attribute 'nope' in selection path 'nope' not found" in run.stderr
     assert "Traceback" not in run.stderr
     run = ndx_build(env, "-E", "42")
-    assert run.returncode == 1 and "not a derivation" in run.stderr
+    assert run.returncode == 1
+    assert "the expression evaluates to an integer, which is not a derivation" in run.stderr
+    run = ndx_build(env, "-E", "{ a = 1; }")
+    assert "evaluates to a set without derivations" in run.stderr
 
 
 def test_a_bad_arg_is_reported_at_once(project) -> None:
