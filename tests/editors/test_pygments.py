@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from editors_corpus import (
+from .editors_corpus import (
     CATEGORIES,
     CORPUS_DIR,
     Expectation,

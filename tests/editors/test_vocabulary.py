@@ -8,7 +8,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from editors_corpus import REPO
+from .editors_corpus import REPO
 from ndx.grammar.generate import stale_files
 from ndx.grammar.vocabulary import load_vocabulary
 
