@@ -61,8 +61,10 @@ _EMPTY_BINDINGS: tuple[()] = ()
 
 
 def canonical_path(path: str) -> str:
-    """Nix's canonPath: an absolute path without `.`, `..` or repeated slashes (symlinks
-    are left alone)."""
+    """Nix's `canonPath`: an absolute path with `.`, `..`, repeated and trailing slashes
+    removed (symbolic links are not resolved). `path` must be absolute."""
+    if "//" not in path and "/." not in path and (len(path) == 1 or not path.endswith("/")):
+        return path  # already canonical: the common case, without splitting
     parts: list[str] = []
     for part in path.split("/"):
         if part == "" or part == ".":
