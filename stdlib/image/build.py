@@ -21,20 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .archive import BlobFiles, Image, ImageArchive, Layer, canonical_json, normalize_repo_tag
-from .builder_steps import (
-    StoreView,
-    add_store_paths,
-    base_image_name,
-    check_settings,
-    compression_of,
-    layer_from_result,
-    run_extra_commands,
-    write_image,
-)
+from . import builder_steps as steps
+from .archive_reader import ImageArchive
+from .builder_steps import StoreView
 from .config import created_epoch
 from .config_merge import image_config
 from .errors import ImageError
+from .image_format import canonical_json, normalize_repo_tag
+from .image_model import BlobFiles, Image, Layer
 from .layer import LayerContents, write_layer
 from .rootfs import base_directory_links, extend_closure, link_contents, make_directory_links
 from .users import lines_from_layers, lines_from_root, parse_users, write_user_db
@@ -93,8 +87,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
     """Build the image described by `spec` and write it as a docker-archive (also an OCI
     layout) to `out_path` — or, with `format = "oci"`, as an OCI layout directory.
     Returns the image written."""
-    compression = compression_of(spec.compressor)
-    settings = check_settings(spec.format, spec.config, spec.created, spec.architecture)
+    compression = steps.compression_of(spec.compressor)
+    settings = steps.check_settings(spec.format, spec.config, spec.created, spec.architecture)
     config, created, architecture = settings.config, settings.created, settings.architecture
     repo_tag = normalize_repo_tag(spec.name, spec.tag or default_tag(spec))
     users = parse_users(spec.users)
@@ -110,8 +104,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
     base = base_archive = None
     if spec.from_image:
         base_archive = ImageArchive(spec.from_image)
-        base = base_archive.image(base_image_name(spec.from_image_name,
-                                                  spec.from_image_tag))
+        base = base_archive.image(steps.base_image_name(spec.from_image_name,
+                                                        spec.from_image_tag))
     tmp = tempfile.mkdtemp(prefix="ndx-image-", dir=workdir)
     os.chmod(tmp, 0o711)  # the root inside may be lent to an unprivileged script
     try:
@@ -123,7 +117,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         staged += [e.path for e in user_entries if os.path.lexists(os.path.join(root, e.path))]
         env = {"SOURCE_DATE_EPOCH": str(max(created_epoch(created), 0)), **spec.env}
         if spec.extra_commands:
-            run_extra_commands(spec.extra_commands, root, env)
+            steps.run_extra_commands(spec.extra_commands, root, env)
             staged = _all_paths(root)
         blob = os.path.join(tmp, "layer")
         with open(blob, "wb") as out:
@@ -134,7 +128,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
                 contents = LayerContents()
                 contents.add_tree(root, "", owner=(spec.uid, spec.gid))
                 closure = extend_closure(root, spec.closure, spec.reference_graph)
-                add_store_paths(contents, sorted(closure), store, spec.uid, spec.gid)
+                steps.add_store_paths(contents, sorted(closure), store, spec.uid, spec.gid)
                 for entry in user_entries:
                     contents.add(entry)
                 layer = write_layer(out, contents.entries(), compression=compression,
@@ -142,7 +136,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         image = _compose(spec, base, layer, config, created, architecture, repo_tag, closure)
         blobs = BlobFiles(fallback=base_archive)
         blobs.add(layer.digest, blob, verified=True)
-        write_image(image, blobs, out_path, spec.format)
+        steps.write_image(image, blobs, out_path, spec.format)
         return image
     finally:
         if base_archive is not None:
@@ -206,7 +200,7 @@ def _layer_as_root(spec: ImageSpec, store: StoreView, root: str, staged: list[st
         graph={p: list(r) for p, r in (spec.reference_graph or {}).items()})
     out.flush()
     result = run_as_root(job, out.fileno())
-    return layer_from_result(result), set(result.get("closure") or spec.closure)
+    return steps.layer_from_result(result), set(result.get("closure") or spec.closure)
 
 
 def _compose(spec: ImageSpec, base: Image | None, layer: Layer, config: dict[str, Any],

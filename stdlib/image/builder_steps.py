@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .archive import BlobFiles, Image, Layer, write_docker_archive, write_oci_layout
+from .archive_writer import write_docker_archive, write_oci_layout
 from .config import check_architecture, check_config, host_architecture, resolve_created
 from .errors import ImageError, did_you_mean
+from .image_model import BlobFiles, Image, Layer
 from .layer import COMPRESSORS, Entry, LayerContents
 
 #: Output formats: a docker-archive (also an OCI layout, as a tar) or an OCI directory.

@@ -21,7 +21,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .build import ImageSpec, StoreView, build_image
+from .build import ImageSpec, build_image
+from .builder_steps import StoreView
 from .derivation_args import (
     check_inputs,
     from_image_input,

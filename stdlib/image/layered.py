@@ -24,28 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .archive import (
-    OCI_LAYER,
-    BlobFiles,
-    Image,
-    ImageArchive,
-    Layer,
-    canonical_json,
-    normalize_repo_tag,
-)
-from .builder_steps import (
-    StoreView,
-    add_store_paths,
-    base_image_name,
-    check_settings,
-    compression_of,
-    layer_from_result,
-    run_extra_commands,
-    write_image,
-)
+from . import builder_steps as steps
+from .archive_reader import ImageArchive
+from .builder_steps import StoreView
 from .config import created_epoch, resolve_created
 from .config_merge import image_config
 from .errors import ImageError
+from .image_format import OCI_LAYER, canonical_json, normalize_repo_tag
+from .image_model import BlobFiles, Image, Layer
 from .layer import Entry, LayerContents, tar_stream, write_layer
 from .layercache import LayerCache, layer_key
 from .layering import DEFAULT_MAX_LAYERS, MAX_LAYERS_LIMIT, plan_layers
@@ -126,7 +112,7 @@ def prepare(spec: LayeredSpec, store: StoreView, workdir: str, *,
     if not 2 <= spec.max_layers <= MAX_LAYERS_LIMIT:
         raise ImageError(f"maxLayers = {spec.max_layers}: it must be between 2 and "
                          f"{MAX_LAYERS_LIMIT} (Docker refuses images of more layers)")
-    settings = check_settings(spec.format, spec.config, spec.created, spec.architecture)
+    settings = steps.check_settings(spec.format, spec.config, spec.created, spec.architecture)
     config, created, architecture = settings.config, settings.created, settings.architecture
     if not spec.tag:
         raise ImageError("a layered image needs a tag (the builder gives the output hash)")
@@ -136,8 +122,8 @@ def prepare(spec: LayeredSpec, store: StoreView, workdir: str, *,
     base = base_archive = None
     if spec.from_image:
         base_archive = ImageArchive(store.real(store.check(spec.from_image, "fromImage")))
-        base = base_archive.image(base_image_name(spec.from_image_name,
-                                                  spec.from_image_tag))
+        base = base_archive.image(steps.base_image_name(spec.from_image_name,
+                                                        spec.from_image_tag))
     try:
         custom_blob = os.path.join(workdir, "customisation")
         custom_layer, referenced = _customisation_layer(spec, store, workdir, custom_blob,
@@ -171,7 +157,7 @@ def _customisation_layer(spec: LayeredSpec, store: StoreView, workdir: str, blob
     env = {"SOURCE_DATE_EPOCH": str(max(created_epoch(resolve_created(spec.created)), 0)),
            **spec.env}
     if spec.extra_commands:
-        run_extra_commands(spec.extra_commands, root, env)
+        steps.run_extra_commands(spec.extra_commands, root, env)
     if spec.fake_root_commands:
         return _fake_root_layer(spec, store, root, staged, blob, compression, env)
     contents = LayerContents()
@@ -201,7 +187,7 @@ def _fake_root_layer(spec: LayeredSpec, store: StoreView, root: str, staged: lis
     with open(blob, "wb") as out:
         out.flush()
         result = run_as_root(job, out.fileno())
-    return layer_from_result(result), set(result.get("closure") or ())
+    return steps.layer_from_result(result), set(result.get("closure") or ())
 
 
 # --- store-path layers --------------------------------------------------------------------
@@ -210,7 +196,7 @@ def store_entries(paths: Sequence[str], store: StoreView, uid: int, gid: int) ->
     """The entries of the layer holding store paths `paths`: `/ndx/store/<path>` trees
     and their parent directories, nothing else."""
     contents = LayerContents()
-    add_store_paths(contents, paths, store, uid, gid)
+    steps.add_store_paths(contents, paths, store, uid, gid)
     return contents.entries()
 
 
@@ -315,7 +301,7 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
                         log: Callable[[str], None] | None = None) -> Image:
     """Build the layered image and write it to `out_path`: a docker-archive (also an OCI
     layout) or, with `format = "oci"`, an OCI layout directory. Returns the image."""
-    compression = compression_of(spec.compressor)
+    compression = steps.compression_of(spec.compressor)
     tmp = tempfile.mkdtemp(prefix="ndx-layered-", dir=workdir)
     prepared = None
     try:
@@ -331,7 +317,7 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
             blobs.add(layer.digest, blob, verified=True)
         blobs.add(prepared.custom_layer.digest, prepared.custom_blob, verified=True)
         # The cache's blob files are immutable: an OCI layout shares them (hard links).
-        write_image(image, blobs, out_path, spec.format, link_blobs=True)
+        steps.write_image(image, blobs, out_path, spec.format, link_blobs=True)
         return image
     finally:
         if prepared is not None and prepared.base_archive is not None:
@@ -360,7 +346,7 @@ def write_stream_conf(spec: LayeredSpec, store: StoreView, out_dir: str,
         for layer in base.layers if base else ():
             recipes.append({"kind": "base", "archive": spec.from_image,
                             **_layer_fields(layer)})
-        for group, layer in zip(prepared.groups, layers):
+        for group, layer in zip(prepared.groups, layers, strict=True):
             recipes.append({"kind": "store", "paths": group, "uid": spec.uid,
                             "gid": spec.gid, **_layer_fields(layer)})
         recipes.append({"kind": "file", "file": CUSTOM_FILE,
