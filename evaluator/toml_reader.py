@@ -426,7 +426,7 @@ class _Parser:
         while quotes < 5 and end + quotes < len(self.text) and self.text[end + quotes] == "'":
             quotes += 1
         body = self.text[self.pos:end] + "'" * (quotes - 3)
-        for i, c in enumerate(body):
+        for c in body:
             if _is_control(c) and c not in "\n\r":
                 raise self.error("control character in a string")
         self.pos = end + quotes

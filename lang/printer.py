@@ -125,7 +125,7 @@ class _Printer:
         if all(raw):
             raw[-1] = False
         out = ['"']
-        for part, as_text in zip(parts, raw):
+        for part, as_text in zip(parts, raw, strict=True):
             if as_text:
                 out.append(string_literal(part.value)[1:-1])  # type: ignore[union-attr,arg-type]
             else:

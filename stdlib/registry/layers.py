@@ -69,7 +69,7 @@ def open_decompressed(path: Path, compression: str) -> BinaryIO:
     if compression == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if compression == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(
             raw, read_across_frames=True, closefd=True)
     return raw
 

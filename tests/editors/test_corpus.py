@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from .editors_corpus import CATEGORIES, corpus_files, nix_parses, parse_expectations
 
 

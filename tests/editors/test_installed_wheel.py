@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pygments
+
 from .editors_corpus import REPO
 
 PACKAGE_FOLDERS = ("lang", "evaluator", "stdlib", "grammar", "cli")

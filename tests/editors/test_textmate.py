@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .editors_corpus import (
     CATEGORIES,
     GRAMMAR_DIR,

@@ -69,7 +69,7 @@ def nix_parse_many(texts: list[str], cwd: str | None = None) -> dict[str, str | 
         except NixError as exc:
             return exc
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(texts, pool.map(one, texts)))
+        return dict(zip(texts, pool.map(one, texts), strict=True))
 
 
 def nix_eval(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from ndx.lang.ast import (
     Apply,
     Assert,
@@ -114,7 +115,8 @@ def _keys(children: st.SearchStrategy) -> st.SearchStrategy:
 
 def _formals(children: st.SearchStrategy) -> st.SearchStrategy:
     def build(names: list[str], defaults: list, ellipsis: bool) -> Formals:
-        params = tuple(Formal(name, default, SPAN) for name, default in zip(names, defaults))
+        params = tuple(Formal(name, default, SPAN)
+                       for name, default in zip(names, defaults, strict=False))
         return Formals(params, ellipsis, SPAN)
     return st.builds(build, st.lists(identifiers, unique=True, max_size=3),
                      st.lists(st.none() | children, min_size=3, max_size=3), st.booleans())
