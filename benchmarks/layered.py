@@ -42,13 +42,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from image import pick_files
+
 from ndx.evaluator.io import Derivation
 from ndx.stdlib.registry import ClientOptions, copy_image
 from ndx.stdlib.store.db import Registration
 from ndx.stdlib.store.disk import DiskStore
 from ndx.stdlib.store.encoding import nix_base32
 from ndx.stdlib.store.nar import hash_path
-
 from tests.layered.counting_proxy import CountingProxy
 from tests.registry.servers import start_registry
 

@@ -42,7 +42,7 @@ _authfile = click.option("--authfile", type=click.Path(dir_okay=False),
                          help="Read credentials from this auth file first.")
 
 
-def _transfer_options(fn):  # type: ignore[no-untyped-def]
+def _transfer_options(fn: click.decorators.FC) -> click.decorators.FC:
     for option in reversed([
         click.option("--format", "format_", type=click.Choice(["docker", "oci"]),
                      help="Manifest format to write (default: that of the source)."),
@@ -127,7 +127,7 @@ def prefetch_image(image: str, os_: str, arch: str | None, variant: str | None,
     image_name = image.split("@")[0]
     if ref.tag and image_name.endswith(f":{ref.tag}"):
         image_name = image_name[: -len(ref.tag) - 1]
-    fields = {"imageName": image_name, "imageDigest": result.image_digest,
+    fields: dict[str, object] = {"imageName": image_name, "imageDigest": result.image_digest,
               "sha256": nix32(raw), "hash": sri("sha256", raw), "finalImageName": name,
               "finalImageTag": final_tag}
     if arch:
@@ -135,7 +135,7 @@ def prefetch_image(image: str, os_: str, arch: str | None, variant: str | None,
     if os_ != "linux":
         fields["os"] = os_
     if not tls_verify:
-        fields["tlsVerify"] = False  # type: ignore[assignment]
+        fields["tlsVerify"] = False
     if as_json:
         click.echo(json.dumps(fields, indent=2))
         return

@@ -50,7 +50,7 @@ def equal_forced(a: Any, b: Any) -> bool:
     if ta is list:
         if len(a) != len(b):
             return False
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             if not values_equal(x, y):
                 return False
         return True

@@ -14,7 +14,8 @@ words), and it treats the digest as one little-endian number and prints that num
 `base64.b32encode` nor any other library does this.
 
     digest = hash_bytes("sha256", b"abc")
-    format_hash("sha256", digest, "sri")          # 'sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='
+    format_hash("sha256", digest, "sri")
+    # 'sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='
     parse_hash("sha256:1b8m03r6…")                # ('sha256', digest)
     compress_hash(digest, 20)                     # the 160-bit fold store paths use
 

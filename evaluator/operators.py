@@ -148,7 +148,7 @@ def less_than(a: Any, b: Any) -> bool:
         if tb is PathValue:
             return a.path < b.path  # type: ignore[no-any-return]
     elif ta is list and tb is list:
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=False):
             if not values_equal(x, y):
                 return less_than(_force(x), _force(y))
         return len(a) < len(b)

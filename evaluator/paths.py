@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
+from ndx.lang.builder import canonical_path
 
-def canonical_path(path: str) -> str:
-    """Nix's `canonPath`: an absolute path with `.`, `..`, repeated and trailing slashes
-    removed (symbolic links are not resolved). `path` must be absolute."""
-    if "//" not in path and "/." not in path and (len(path) == 1 or not path.endswith("/")):
-        return path
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part == "" or part == ".":
-            continue
-        if part == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(part)
-    return "/" + "/".join(parts)
+__all__ = ["base_name_of", "canonical_path", "dir_of"]
 
 
 def base_name_of(path: str) -> str:

@@ -176,11 +176,12 @@ class _Parser:
         self.pos += len(close)
         return keys
 
-    def key_value(self, table: _Table) -> None:
+    def key_value(self, table: _Table, where: str = "after a key") -> None:
+        """`key = value` into `table`; `where` completes the message for a missing `=`."""
         keys = self.key()
         self.skip_ws()
         if self.peek() != "=":
-            raise self.error("expected '=' after a key")
+            raise self.error(f"expected '=' {where}")
         self.pos += 1
         self.skip_ws()
         value = self.value()
@@ -314,14 +315,7 @@ class _Parser:
             return table
         while True:
             self.skip_ws()
-            keys = self.key()
-            self.skip_ws()
-            if self.peek() != "=":
-                raise self.error("expected '=' in an inline table")
-            self.pos += 1
-            self.skip_ws()
-            value = self.value()
-            _insert(table, keys, value, ("dotted",), self)
+            self.key_value(table, "in an inline table")
             self.skip_ws()
             c = self.peek()
             if c == "}":
@@ -432,7 +426,7 @@ class _Parser:
         while quotes < 5 and end + quotes < len(self.text) and self.text[end + quotes] == "'":
             quotes += 1
         body = self.text[self.pos:end] + "'" * (quotes - 3)
-        for i, c in enumerate(body):
+        for c in body:
             if _is_control(c) and c not in "\n\r":
                 raise self.error("control character in a string")
         self.pos = end + quotes

@@ -27,7 +27,7 @@ URI_TOKEN = String.Uri
 
 def _groups(*token_types: Any) -> Any:
     """Pygments' `bygroups` (a token type per regex group), with a type Pygments omits."""
-    return bygroups(*token_types)  # type: ignore[no-untyped-call]
+    return bygroups(*token_types)
 
 
 NOTHING = _groups()

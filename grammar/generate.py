@@ -55,6 +55,8 @@ def render_vim_block(vocabulary: Vocabulary) -> str:
     attribute names.
     """
     operators = "|".join(_vim_literal(token) for token in vocabulary.all_operators())
+    builtin_names = "|".join(_vim_literal(name)
+                             for name in longest_first(vocabulary.builtin_functions()))
     lines = [
         VIM_BEGIN,
         f"syn match ndxKeyword #{_vim_words(vocabulary.control_keywords)}#",
@@ -63,7 +65,7 @@ def render_vim_block(vocabulary: Vocabulary) -> str:
         f"syn match ndxConstant #{_vim_words(vocabulary.constants)}#",
         f"syn match ndxBuiltin #{_vim_words(vocabulary.global_functions())}#",
         "syn match ndxBuiltinName contained "
-        + rf"#\v%({VIM_WORD_START}builtins\s*\.\s*)@<=%({'|'.join(_vim_literal(name) for name in longest_first(vocabulary.builtin_functions()))}){VIM_WORD_END}#",
+        + rf"#\v%({VIM_WORD_START}builtins\s*\.\s*)@<=%({builtin_names}){VIM_WORD_END}#",
         rf"syn match ndxOperator #\v%({operators})#",
         VIM_END,
     ]

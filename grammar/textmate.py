@@ -67,7 +67,8 @@ def _structure() -> dict[str, Rule]:
             "patterns": _include("statements"),
         },
         "legacy-let": {
-            "comment": "`let { …; body = …; }`: the old form, an attribute set (the `{` on the same line).",
+            "comment": "`let { …; body = …; }`: the old form, an attribute set "
+                       "(the `{` on the same line).",
             "match": rf"{lx.WORD_START}let{lx.WORD_END}(?=\s*\{{)",
             "name": "keyword.control.let.ndx",
         },
@@ -236,7 +237,8 @@ def _words(vocabulary: Vocabulary) -> dict[str, Rule]:
         "captures": {str(index): {"name": f"keyword.operator.{kind_of[token]}.ndx"}
                      for index, token in enumerate(tokens, start=1)},
     }
-    control = [word for word in vocabulary.control_keywords if word not in ("let", "with", "assert")]
+    control = [word for word in vocabulary.control_keywords
+               if word not in ("let", "with", "assert")]
     return {
         "keywords": {"patterns": [
             {"match": words(tuple(control)), "name": "keyword.control.ndx"},
@@ -246,7 +248,8 @@ def _words(vocabulary: Vocabulary) -> dict[str, Rule]:
         "constants": {"match": words(vocabulary.constants), "name": "constant.language.ndx"},
         "builtin-select": {
             "comment": "`builtins.name` for a known builtin.",
-            "match": rf"{lx.WORD_START}(builtins)\s*(\.)\s*({alternation(vocabulary.builtin_functions())}){lx.WORD_END}",
+            "match": rf"{lx.WORD_START}(builtins)\s*(\.)\s*"
+                     rf"({alternation(vocabulary.builtin_functions())}){lx.WORD_END}",
             "captures": {"1": {"name": "support.function.builtin.ndx"},
                          "2": {"name": "punctuation.accessor.ndx"},
                          "3": {"name": "support.function.builtin.ndx"}},

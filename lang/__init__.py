@@ -5,8 +5,8 @@
 
 Both raise `ParseError` (an `NdxError`) for any text that is not a valid program, and
 never anything else; `error.incomplete` tells text that merely ended too early (what a
-REPL continues on the next line) from a real mistake. This package imports nothing else of ndx and is the only place that
-imports lark.
+REPL continues on the next line) from a real mistake. This package imports nothing else
+of ndx and is the only place that imports lark.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from .ast import (
     Apply,
     Assert,
     AttrSet,
-    BinaryOp,
     Bindings,
     BinOp,
     CurPos,
@@ -48,28 +47,24 @@ from .ast import (
 from .bindings import BindsBuilder, KeyPart
 from .diagnostics import Diagnostic
 from .errors import ParseError
+from .operators import BY_TERMINAL
 from .source import Source, Span
 from .strings import strip_indentation
 
 Values = list[Any]
 
-# Terminal names of the binary operators.
-_BINARY = {
-    "CONCAT": BinaryOp.CONCAT, "STAR": BinaryOp.MUL, "SLASH": BinaryOp.DIV,
-    "PLUS": BinaryOp.ADD, "MINUS": BinaryOp.SUB, "UPDATE": BinaryOp.UPDATE,
-    "LT": BinaryOp.LT, "LEQ": BinaryOp.LE, "GT": BinaryOp.GT, "GEQ": BinaryOp.GE,
-    "EQ": BinaryOp.EQ, "NEQ": BinaryOp.NE, "AND": BinaryOp.AND, "OR": BinaryOp.OR,
-    "IMPL": BinaryOp.IMPL,
-}
-
-_INT_MAX = 2**63 - 1
-_SMALLEST_NORMAL = 2.2250738585072014e-308
+#: The largest integer literal (Nix integers are signed 64-bit).
+INT_MAX = 2**63 - 1
+#: The smallest positive normal double: a float literal below it (but not 0) is an error.
+SMALLEST_NORMAL = 2.2250738585072014e-308
 _EMPTY_BINDINGS: tuple[()] = ()
 
 
 def canonical_path(path: str) -> str:
-    """Nix's canonPath: an absolute path without `.`, `..` or repeated slashes (symlinks
-    are left alone)."""
+    """Nix's `canonPath`: an absolute path with `.`, `..`, repeated and trailing slashes
+    removed (symbolic links are not resolved). `path` must be absolute."""
+    if "//" not in path and "/." not in path and (len(path) == 1 or not path.endswith("/")):
+        return path  # already canonical: the common case, without splitting
     parts: list[str] = []
     for part in path.split("/"):
         if part == "" or part == ".":
@@ -93,7 +88,7 @@ def _float_value(text: str) -> float | None:
     value = float(text)
     if math.isinf(value):
         return None
-    if abs(value) < _SMALLEST_NORMAL:
+    if abs(value) < SMALLEST_NORMAL:
         mantissa = text.lower().split("e")[0]
         if any(c in "123456789" for c in mantissa):
             return None
@@ -202,7 +197,7 @@ class Builder:
     def binop(self, c: Values) -> Expr:
         left = c[0]
         right = c[2]
-        return BinOp(_BINARY[c[1][0]], left, right,
+        return BinOp(BY_TERMINAL[c[1][0]], left, right,
                      self.span(left.span.start, right.span.end))
 
     def has_attr(self, c: Values) -> Expr:
@@ -252,10 +247,10 @@ class Builder:
     def int_(self, c: Values) -> Expr:
         token = c[0]
         value = int(token[1])
-        if value > _INT_MAX:
+        if value > INT_MAX:
             raise ParseError(f"invalid integer '{token[1]}'", self.span(token[2], token[3]),
                              notes=(Diagnostic("note", "integers are 64-bit: the largest is "
-                                               f"{_INT_MAX}"),),
+                                               f"{INT_MAX}"),),
                              code="E-parse-integer")
         return Int(value, self.span(token[2], token[3]))
 

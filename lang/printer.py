@@ -14,7 +14,6 @@ from .ast import (
     Assert,
     AttrKey,
     AttrSet,
-    BinaryOp,
     BindingKind,
     Bindings,
     BinOp,
@@ -41,24 +40,11 @@ from .ast import (
 )
 from .deep import deep
 from .lexer import KEYWORDS
+from .operators import BINARY_OPERATORS, Level
 
-_IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'\-]*\Z")
+#: A whole identifier (an attribute name that needs no quotes unless a keyword).
+IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'\-]*\Z")
 _PATH_TEXT = re.compile(r"[a-zA-Z0-9._+\-/]+\Z")
-
-# Precedence levels, loosest first (see grammar/ndx.lark).
-_FUNCTION, _IMPL, _OR, _AND, _EQ, _CMP, _UPDATE, _NOT, _ADD, _MUL, _CONCAT, _HAS, _NEG, \
-    _APP, _SELECT, _SIMPLE = range(16)
-
-# Each binary operator: its level and which operands may sit at the same level unbracketed.
-_BINARY = {
-    BinaryOp.IMPL: (_IMPL, "right"), BinaryOp.OR: (_OR, "left"), BinaryOp.AND: (_AND, "left"),
-    BinaryOp.EQ: (_EQ, "none"), BinaryOp.NE: (_EQ, "none"),
-    BinaryOp.LT: (_CMP, "none"), BinaryOp.LE: (_CMP, "none"), BinaryOp.GT: (_CMP, "none"),
-    BinaryOp.GE: (_CMP, "none"), BinaryOp.UPDATE: (_UPDATE, "right"),
-    BinaryOp.ADD: (_ADD, "left"), BinaryOp.SUB: (_ADD, "left"),
-    BinaryOp.MUL: (_MUL, "left"), BinaryOp.DIV: (_MUL, "left"),
-    BinaryOp.CONCAT: (_CONCAT, "right"),
-}
 
 _STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "$": "\\$", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _STRING_SPECIAL = re.compile(r'["\\$\n\r\t]')
@@ -76,7 +62,7 @@ def string_literal(text: str) -> str:
 
 def attribute_name(name: str) -> str:
     """An attribute name as written in a key: bare when it can be, else quoted."""
-    if name == "or" or (_IDENTIFIER.match(name) and name not in KEYWORDS):
+    if name == "or" or (IDENTIFIER.match(name) and name not in KEYWORDS):
         return name
     return string_literal(name)
 
@@ -84,20 +70,20 @@ def attribute_name(name: str) -> str:
 def _level(expr: Expr) -> int:
     kind = type(expr)
     if kind is BinOp:
-        return _BINARY[expr.op][0]  # type: ignore[union-attr]
+        return BINARY_OPERATORS[expr.op].level  # type: ignore[union-attr]
     if kind is Not:
-        return _NOT
+        return Level.NOT
     if kind is Negate:
-        return _NEG
+        return Level.NEG
     if kind is HasAttr:
-        return _HAS
+        return Level.HAS
     if kind is Apply:
-        return _APP
+        return Level.APP
     if kind is Select:
-        return _SELECT
+        return Level.SELECT
     if kind in (Lambda, Let, With, Assert, If):
-        return _FUNCTION
-    return _SIMPLE
+        return Level.FUNCTION
+    return Level.SIMPLE
 
 
 class _Printer:
@@ -139,11 +125,11 @@ class _Printer:
         if all(raw):
             raw[-1] = False
         out = ['"']
-        for part, as_text in zip(parts, raw):
+        for part, as_text in zip(parts, raw, strict=True):
             if as_text:
                 out.append(string_literal(part.value)[1:-1])  # type: ignore[union-attr,arg-type]
             else:
-                out.append("${" + self.expr(part, _FUNCTION) + "}")
+                out.append("${" + self.expr(part, Level.FUNCTION) + "}")
         out.append('"')
         return "".join(out)
 
@@ -162,7 +148,7 @@ class _Printer:
                 out.append(part.value)
                 previous_text = True
             else:
-                out.append("${" + self.expr(part, _FUNCTION) + "}")
+                out.append("${" + self.expr(part, Level.FUNCTION) + "}")
                 previous_text = False
         return "".join(out)
 
@@ -178,7 +164,7 @@ class _Printer:
     def _list(self, expr: List) -> str:
         if not expr.items:
             return "[ ]"
-        return "[ " + " ".join(self.expr(item, _SELECT) for item in expr.items) + " ]"
+        return "[ " + " ".join(self.expr(item, Level.SELECT) for item in expr.items) + " ]"
 
     # -------------------------------------------------------------------- sets and keys
 
@@ -187,7 +173,7 @@ class _Printer:
             return attribute_name(key)
         if type(key) is Interpolation:
             return self._interpolation(key)
-        return "${" + self.expr(key, _FUNCTION) + "}"  # type: ignore[arg-type]
+        return "${" + self.expr(key, Level.FUNCTION) + "}"  # type: ignore[arg-type]
 
     def _path_keys(self, path: tuple[AttrKey, ...]) -> str:
         return ".".join(self._key(key) for key in path)
@@ -200,7 +186,7 @@ class _Printer:
             binding = attrs[index]
             if binding.kind is BindingKind.PLAIN:
                 out.append(f"{attribute_name(binding.name)} = "
-                           f"{self.expr(binding.value, _FUNCTION)};")
+                           f"{self.expr(binding.value, Level.FUNCTION)};")
             elif binding.kind is BindingKind.INHERIT:
                 out.append(f"inherit {attribute_name(binding.name)};")
             else:
@@ -210,11 +196,11 @@ class _Printer:
                        and _source_index(attrs[index + 1].value) == source):
                     index += 1
                     names.append(attribute_name(attrs[index].name))
-                subject = self.expr(bindings.inherit_sources[source], _FUNCTION)
+                subject = self.expr(bindings.inherit_sources[source], Level.FUNCTION)
                 out.append(f"inherit ({subject}) {' '.join(names)};")
             index += 1
         for dynamic in bindings.dynamic:
-            out.append(f"{self._key(dynamic.key)} = {self.expr(dynamic.value, _FUNCTION)};")
+            out.append(f"{self._key(dynamic.key)} = {self.expr(dynamic.value, Level.FUNCTION)};")
         return " ".join(out)
 
     def _attrset(self, expr: AttrSet) -> str:
@@ -230,11 +216,11 @@ class _Printer:
             text = f"({self._bare(subject)})"
         text += "." + self._path_keys(expr.path)
         if expr.default is not None:
-            text += " or " + self.expr(expr.default, _SELECT)
+            text += " or " + self.expr(expr.default, Level.SELECT)
         return text
 
     def _hasattr(self, expr: HasAttr) -> str:
-        return f"{self.expr(expr.subject, _HAS)} ? {self._path_keys(expr.path)}"
+        return f"{self.expr(expr.subject, Level.HAS)} ? {self._path_keys(expr.path)}"
 
     # ------------------------------------------------------------------------ operators
 
@@ -242,33 +228,34 @@ class _Printer:
         func = expr.func
         arg = expr.arg
         if type(arg) is Var and arg.name == "or":
-            simple = _level(func) == _SIMPLE and type(func) not in (Int, Float, Path,
-                                                                      PathInterpolation)
+            simple = _level(func) == Level.SIMPLE and type(func) not in (
+                Int, Float, Path, PathInterpolation)
             return (self._bare(func) if simple else f"({self._bare(func)})") + " or"
-        return f"{self.expr(func, _APP)} {self.expr(arg, _SELECT)}"
+        return f"{self.expr(func, Level.APP)} {self.expr(arg, Level.SELECT)}"
 
     def _binop(self, expr: BinOp) -> str:
-        level, assoc = _BINARY[expr.op]
+        operator = BINARY_OPERATORS[expr.op]
+        level, assoc = operator.level, operator.associativity
         left = self.expr(expr.left, level if assoc == "left" else level + 1)
         right = self.expr(expr.right, level if assoc == "right" else level + 1)
         return f"{left} {expr.op.value} {right}"
 
     def _not(self, expr: Not) -> str:
-        return "!" + self.expr(expr.operand, _NOT)
+        return "!" + self.expr(expr.operand, Level.NOT)
 
     def _negate(self, expr: Negate) -> str:
-        operand = self.expr(expr.operand, _NEG)
+        operand = self.expr(expr.operand, Level.NEG)
         # `-/a` would read as one relative path
         return ("- " if operand.startswith("/") else "-") + operand
 
     # ------------------------------------------------------------------------ functions
 
     def _lambda(self, expr: Lambda) -> str:
-        body = self.expr(expr.body, _FUNCTION)
+        body = self.expr(expr.body, Level.FUNCTION)
         if expr.formals is None:
             return f"{expr.param}: {body}"
         items = [formal.name if formal.default is None else
-                 f"{formal.name} ? {self.expr(formal.default, _FUNCTION)}"
+                 f"{formal.name} ? {self.expr(formal.default, Level.FUNCTION)}"
                  for formal in expr.formals.params]
         if expr.formals.ellipsis:
             items.append("...")
@@ -278,17 +265,20 @@ class _Printer:
         return f"{pattern}: {body}"
 
     def _let(self, expr: Let) -> str:
-        return f"let {self._bindings(expr.bindings)} in {self.expr(expr.body, _FUNCTION)}"
+        return f"let {self._bindings(expr.bindings)} in {self.expr(expr.body, Level.FUNCTION)}"
 
     def _with(self, expr: With) -> str:
-        return f"with {self.expr(expr.namespace, _FUNCTION)}; {self.expr(expr.body, _FUNCTION)}"
+        loose = Level.FUNCTION
+        return f"with {self.expr(expr.namespace, loose)}; {self.expr(expr.body, loose)}"
 
     def _assert(self, expr: Assert) -> str:
-        return f"assert {self.expr(expr.cond, _FUNCTION)}; {self.expr(expr.body, _FUNCTION)}"
+        loose = Level.FUNCTION
+        return f"assert {self.expr(expr.cond, loose)}; {self.expr(expr.body, loose)}"
 
     def _if(self, expr: If) -> str:
-        return (f"if {self.expr(expr.cond, _FUNCTION)} then {self.expr(expr.then, _FUNCTION)} "
-                f"else {self.expr(expr.else_, _FUNCTION)}")
+        loose = Level.FUNCTION
+        return (f"if {self.expr(expr.cond, loose)} then {self.expr(expr.then, loose)} "
+                f"else {self.expr(expr.else_, loose)}")
 
     def _inheritsource(self, expr: InheritSource) -> str:
         raise ValueError("InheritSource outside an `inherit (…)` binding cannot be printed")

@@ -80,7 +80,7 @@ class BindingsCompiler(CompilerCore):
         outer_delays: list[tuple[int, Code, Any]] = []
         makers: list[tuple[int, Code]] = []
         outer_refs: list[tuple[int, Callable[[Any], Any], int]] = []
-        for slot, src in zip(sources, bindings.inherit_sources):
+        for slot, src in zip(sources, bindings.inherit_sources, strict=True):
             delays.append((slot, self.compile(src, inner), src.span))
         for binding in bindings.attrs:
             slot = inner.names[binding.name]
@@ -213,7 +213,8 @@ class BindingsCompiler(CompilerCore):
                 attrs[name] = make(env)
             if sources:
                 hidden = [env]
-                hidden.extend(Thunk(src, env, sp) for src, sp in zip(sources, source_spans))
+                hidden.extend(Thunk(src, env, sp)
+                              for src, sp in zip(sources, source_spans, strict=True))
                 for name, code, span in source_delays:
                     attrs[name] = Thunk(code, hidden, span)
             if dynamic:

@@ -180,7 +180,7 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
             try:
                 return sub(0, v)
             except EvalError as error:
-                raise error.at(span)
+                raise error.at(span) from None
 
         return negate
 

@@ -47,7 +47,7 @@ class StringsCompiler(CompilerCore):
                 try:
                     value = coerce_to_string(value, ctx, what="an interpolated expression")
                 except EvalError as error:
-                    raise error.at(span)
+                    raise error.at(span) from None
                 if isinstance(value, ContextString):
                     texts.append(value.text)
                     context = value.context if context is None else context | value.context
@@ -81,7 +81,7 @@ class StringsCompiler(CompilerCore):
                     value = coerce_to_string(code(env), ctx, copy_to_store=False,
                                              what="an interpolated path component")
                 except EvalError as error:
-                    raise error.at(extra)
+                    raise error.at(extra) from None
                 if type(value) is ContextString:
                     raise EvalError("a string that refers to a store path cannot be "
                                     "appended to a path", span)

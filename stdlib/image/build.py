@@ -16,63 +16,27 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .archive import (
-    BlobFiles,
-    Image,
-    ImageArchive,
-    Layer,
-    canonical_json,
-    normalize_repo_tag,
-    write_docker_archive,
-    write_oci_layout,
-)
-from .config import (
-    check_architecture,
-    check_config,
-    created_epoch,
-    host_architecture,
-    resolve_created,
-)
+from . import builder_steps as steps
+from .archive_reader import ImageArchive
+from .builder_steps import StoreView
+from .config import created_epoch
 from .config_merge import image_config
-from .errors import ImageError, did_you_mean
-from .layer import COMPRESSORS, Entry, LayerContents, write_layer
+from .errors import ImageError
+from .image_format import canonical_json, normalize_repo_tag
+from .image_model import BlobFiles, Image, Layer
+from .layer import LayerContents, write_layer
 from .rootfs import base_directory_links, extend_closure, link_contents, make_directory_links
 from .users import lines_from_layers, lines_from_root, parse_users, write_user_db
 
+__all__ = ["CREATED_BY", "ImageSpec", "StoreView", "build_image", "default_tag"]
+
 #: What the history entry of the new layer says made it.
 CREATED_BY = "ndx buildImage"
-
-
-@dataclass(frozen=True)
-class StoreView:
-    """Where the store's bytes are: `store_dir` is the logical directory every store path
-    starts with (`/ndx/store`), `real_dir` where that directory is on this machine."""
-
-    real_dir: str
-    store_dir: str = "/ndx/store"
-
-    def real(self, path: str) -> str:
-        """The host path of logical store path `path` (or of a file inside one)."""
-        if path == self.store_dir or path.startswith(self.store_dir + "/"):
-            return self.real_dir + path[len(self.store_dir):]
-        raise ImageError(f"{path} is not in the store ({self.store_dir})")
-
-    def check(self, path: str, what: str) -> str:
-        """`path` if it is an existing top-level store path, else a clear error."""
-        rest = path[len(self.store_dir) + 1:] if path.startswith(self.store_dir + "/") else ""
-        if not rest or "/" in rest:
-            raise ImageError(f"{what}: {path!r} is not a store path "
-                             f"({self.store_dir}/<hash>-<name>)")
-        if not os.path.lexists(self.real(path)):
-            raise ImageError(f"{what}: {path} does not exist in the store "
-                             f"(looked in {self.real(path)})")
-        return path
 
 
 @dataclass(frozen=True)
@@ -123,13 +87,9 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
     """Build the image described by `spec` and write it as a docker-archive (also an OCI
     layout) to `out_path` — or, with `format = "oci"`, as an OCI layout directory.
     Returns the image written."""
-    compression = _compression(spec.compressor)
-    if spec.format not in ("docker-archive", "oci"):
-        raise ImageError(f"format = {spec.format!r}: use \"docker-archive\" or \"oci\"")
-    config = check_config(spec.config)
-    created = resolve_created(spec.created)
-    architecture = check_architecture(spec.architecture) if spec.architecture \
-        else host_architecture()
+    compression = steps.compression_of(spec.compressor)
+    settings = steps.check_settings(spec.format, spec.config, spec.created, spec.architecture)
+    config, created, architecture = settings.config, settings.created, settings.architecture
     repo_tag = normalize_repo_tag(spec.name, spec.tag or default_tag(spec))
     users = parse_users(spec.users)
     for path in spec.closure:
@@ -144,7 +104,8 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
     base = base_archive = None
     if spec.from_image:
         base_archive = ImageArchive(spec.from_image)
-        base = base_archive.image(_base_name(spec))
+        base = base_archive.image(steps.base_image_name(spec.from_image_name,
+                                                        spec.from_image_tag))
     tmp = tempfile.mkdtemp(prefix="ndx-image-", dir=workdir)
     os.chmod(tmp, 0o711)  # the root inside may be lent to an unprivileged script
     try:
@@ -156,7 +117,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         staged += [e.path for e in user_entries if os.path.lexists(os.path.join(root, e.path))]
         env = {"SOURCE_DATE_EPOCH": str(max(created_epoch(created), 0)), **spec.env}
         if spec.extra_commands:
-            _run_extra_commands(spec.extra_commands, root, env)
+            steps.run_extra_commands(spec.extra_commands, root, env)
             staged = _all_paths(root)
         blob = os.path.join(tmp, "layer")
         with open(blob, "wb") as out:
@@ -167,7 +128,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
                 contents = LayerContents()
                 contents.add_tree(root, "", owner=(spec.uid, spec.gid))
                 closure = extend_closure(root, spec.closure, spec.reference_graph)
-                _add_closure(contents, closure, spec, store)
+                steps.add_store_paths(contents, sorted(closure), store, spec.uid, spec.gid)
                 for entry in user_entries:
                     contents.add(entry)
                 layer = write_layer(out, contents.entries(), compression=compression,
@@ -175,13 +136,7 @@ def build_image(spec: ImageSpec, store: StoreView, out_path: str, *,
         image = _compose(spec, base, layer, config, created, architecture, repo_tag, closure)
         blobs = BlobFiles(fallback=base_archive)
         blobs.add(layer.digest, blob, verified=True)
-        partial = out_path + ".partial"
-        if spec.format == "oci":
-            write_oci_layout(partial, [image], blobs)
-        else:
-            with open(partial, "wb") as out:
-                write_docker_archive(out, [image], blobs, oci=True)
-        os.replace(partial, out_path)
+        steps.write_image(image, blobs, out_path, spec.format)
         return image
     finally:
         if base_archive is not None:
@@ -217,67 +172,6 @@ def _user_db_source(root: str, store: StoreView, archive: ImageArchive | None,
     return lambda rel: from_root(rel) or from_base(rel)
 
 
-def _compression(compressor: str) -> str | None:
-    if compressor not in COMPRESSORS:
-        raise ImageError(f"unknown compressor {compressor!r}"
-                         f"{did_you_mean(compressor, COMPRESSORS)}; use \"gz\", \"zstd\" or "
-                         "\"none\"")
-    return COMPRESSORS[compressor]
-
-
-def _base_name(spec: ImageSpec) -> str | None:
-    if spec.from_image_name is None and spec.from_image_tag is None:
-        return None
-    if spec.from_image_name is None:
-        raise ImageError("fromImageTag is given without fromImageName")
-    return f"{spec.from_image_name}:{spec.from_image_tag or 'latest'}"
-
-
-def _add_closure(contents: LayerContents, closure: set[str], spec: ImageSpec,
-                 store: StoreView) -> None:
-    parts = store.store_dir.strip("/").split("/")
-    for i in range(1, len(parts) + 1):
-        rel = "/".join(parts[:i])
-        if rel not in contents:
-            contents.add(Entry(rel, "dir", 0o755))
-    for path in sorted(closure):
-        contents.add_tree(store.real(path), path.strip("/"), owner=(spec.uid, spec.gid))
-
-
-#: The user extraCommands runs as when ndx runs as root: it must not need privileges.
-NOBODY = 65534
-
-
-def _run_extra_commands(script: str, root: str, env: Mapping[str, str]) -> None:
-    """Run extraCommands in the layer's directory, unprivileged: as the invoking user, or
-    as nobody when that is root (the directory is lent to nobody for the time of the
-    script and given back to root afterwards; owners in the layer are `uid`/`gid`)."""
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": root, **env}
-    argv = ["sh", "-e", "-c", script]
-    as_root = os.geteuid() == 0
-    if as_root:
-        _chown_tree(root, NOBODY, NOBODY)
-        argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-                *argv]
-    try:
-        proc = subprocess.run(argv, cwd=root, env=full_env, capture_output=True, text=True,
-                              check=False)
-    finally:
-        if as_root:
-            _chown_tree(root, 0, 0)
-    if proc.returncode != 0:
-        log = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
-        raise ImageError(f"extraCommands failed with exit code {proc.returncode}"
-                         + (f"\n--- log ---\n{log}" if log else ""))
-
-
-def _chown_tree(root: str, uid: int, gid: int) -> None:
-    os.lchown(root, uid, gid)
-    for directory, dirs, files in os.walk(root):
-        for name in dirs + files:
-            os.lchown(os.path.join(directory, name), uid, gid)
-
-
 def _all_paths(root: str) -> list[str]:
     paths = []
     for directory, dirs, files in os.walk(root):
@@ -306,8 +200,7 @@ def _layer_as_root(spec: ImageSpec, store: StoreView, root: str, staged: list[st
         graph={p: list(r) for p, r in (spec.reference_graph or {}).items()})
     out.flush()
     result = run_as_root(job, out.fileno())
-    layer = Layer(result["diff_id"], result["digest"], result["size"], result["media_type"])
-    return layer, set(result.get("closure") or spec.closure)
+    return steps.layer_from_result(result), set(result.get("closure") or spec.closure)
 
 
 def _compose(spec: ImageSpec, base: Image | None, layer: Layer, config: dict[str, Any],

@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .build import ImageSpec, StoreView, build_image
-from .errors import ImageError, did_you_mean
+from .build import ImageSpec, build_image
+from .builder_steps import StoreView
+from .derivation_args import (
+    check_inputs,
+    from_image_input,
+    input_closure,
+    named_in_config,
+    parse_arguments,
+    store_paths,
+)
+from .errors import ImageError
 
 if TYPE_CHECKING:
     from ndx.stdlib.store.disk import DiskStore
@@ -45,65 +53,21 @@ ARGUMENTS = {
     "format": "format",
 }
 
-_STORE_PATH = re.compile(r"/ndx/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+")
-
 
 def parse_spec(text: str) -> dict[str, Any]:
     """The arguments from `imageSpec`, checked for unknown names."""
-    try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise ImageError(f"{SPEC_ATTR} is not valid JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ImageError(f"{SPEC_ATTR} must be a JSON object")
-    for key in raw:
-        if key not in ARGUMENTS:
-            raise ImageError(f"buildImage: unknown argument '{key}'"
-                             f"{did_you_mean(key, ARGUMENTS)}")
-    if "name" not in raw or not isinstance(raw["name"], str):
-        raise ImageError("buildImage: the argument 'name' (a string) is required")
-    return {k: v for k, v in raw.items() if v is not None}
-
-
-def _paths(value: Any, what: str) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    for item in items:
-        if not isinstance(item, str) or not _STORE_PATH.fullmatch(item):
-            raise ImageError(f"buildImage: {what} must be store paths (packages), "
-                             f"not {item!r}")
-    return list(items)
-
-
-def input_closure(store: DiskStore, drv: StoreDerivation) -> set[str]:
-    """The closure of everything the derivation depends on."""
-    roots = set(drv.input_srcs)
-    for input_drv, outs in drv.input_drvs.items():
-        produced = store.read_derivation(input_drv).output_paths()
-        roots.update(produced[o] for o in outs)
-    closure: set[str] = store.closure(roots)
-    return closure
+    return parse_arguments(text, attr=SPEC_ATTR, builder="buildImage", known=ARGUMENTS)
 
 
 def spec_from_derivation(store: DiskStore, drv: StoreDerivation, out_path: str) -> ImageSpec:
     """The `ImageSpec` a derivation asks for, with its closure from the store database."""
     args = parse_spec(drv.env.get(SPEC_ATTR, ""))
     inputs = input_closure(store, drv)
-    copy = _paths(args.get("copyToRoot"), "copyToRoot") + _paths(args.get("contents"),
-                                                                "contents")
-    for path in copy:
-        if path not in inputs:
-            raise ImageError(f"buildImage: {path} is not an input of the derivation "
-                             "(pass packages, not strings naming them)")
-    config_text = json.dumps(args.get("config"))
-    named = {p for p in _STORE_PATH.findall(config_text)} & inputs
-    closure = store.closure(set(copy) | named)
-    from_image = args.get("fromImage")
+    copy = check_inputs(store_paths(args.get("copyToRoot"), "copyToRoot")
+                        + store_paths(args.get("contents"), "contents"), inputs, "buildImage")
+    closure = store.closure(set(copy) | named_in_config(args.get("config"), inputs))
+    from_image = from_image_input(args.get("fromImage"), inputs, "buildImage")
     if from_image is not None:
-        (from_image,) = _paths(from_image, "fromImage")
-        if from_image not in inputs:
-            raise ImageError(f"buildImage: fromImage {from_image} is not an input")
         from_image = store.real_path(from_image)
     graph = {p: sorted(store.references(p)) for p in inputs}
     kwargs: dict[str, Any] = {ARGUMENTS[k]: v for k, v in args.items()

@@ -33,8 +33,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, NamedTuple
 
-from .archive import LAYER_MEDIA_TYPES, Layer
 from .errors import ImageError
+from .image_format import LAYER_MEDIA_TYPES
+from .image_model import Layer
 
 #: mtime of every entry of a layer (1 s after the epoch, as in the store).
 LAYER_MTIME = 1

@@ -31,7 +31,8 @@ from typing import IO
 
 from ndx.stdlib.store.locks import PathLock
 
-from .archive import Layer, canonical_json
+from .image_format import canonical_json
+from .image_model import Layer
 
 #: Bump when the bytes `write_layer` produces for the same entries change.
 LAYER_FORMAT = 1

@@ -24,35 +24,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .archive import (
-    OCI_LAYER,
-    BlobFiles,
-    Image,
-    ImageArchive,
-    Layer,
-    canonical_json,
-    normalize_repo_tag,
-    write_docker_archive,
-    write_oci_layout,
-)
-from .build import StoreView, _run_extra_commands
-from .config import (
-    check_architecture,
-    check_config,
-    created_epoch,
-    host_architecture,
-    resolve_created,
-)
+from . import builder_steps as steps
+from .archive_reader import ImageArchive
+from .builder_steps import StoreView
+from .config import created_epoch, resolve_created
 from .config_merge import image_config
-from .errors import ImageError, did_you_mean
-from .layer import COMPRESSORS, Entry, LayerContents, tar_stream, write_layer
+from .errors import ImageError
+from .image_format import OCI_LAYER, canonical_json, normalize_repo_tag
+from .image_model import BlobFiles, Image, Layer
+from .layer import Entry, LayerContents, tar_stream, write_layer
 from .layercache import LayerCache, layer_key
 from .layering import DEFAULT_MAX_LAYERS, MAX_LAYERS_LIMIT, plan_layers
 from .provenance import LABEL, closure_label
 from .rootfs import extend_closure, link_contents
 
-#: Output formats: a docker-archive (also an OCI layout, as a tar) or an OCI directory.
-FORMATS = ("docker-archive", "oci")
 #: What the history says made each kind of layer.
 CREATED_BY = {"store": "ndx buildLayeredImage: store paths",
               "customisation": "ndx buildLayeredImage: customisation layer"}
@@ -120,15 +105,6 @@ class Prepared:
     custom_blob: str
 
 
-def compression_of(compressor: str) -> str | None:
-    """The layer compression for a `compressor` argument ("gz", "zstd", "none")."""
-    if compressor not in COMPRESSORS:
-        raise ImageError(f"unknown compressor {compressor!r}"
-                         f"{did_you_mean(compressor, COMPRESSORS)}; use \"gz\", \"zstd\" or "
-                         "\"none\"")
-    return COMPRESSORS[compressor]
-
-
 def prepare(spec: LayeredSpec, store: StoreView, workdir: str, *,
             custom_compression: str | None) -> Prepared:
     """Check the spec, make the customisation layer (into `workdir`) and plan the
@@ -136,12 +112,8 @@ def prepare(spec: LayeredSpec, store: StoreView, workdir: str, *,
     if not 2 <= spec.max_layers <= MAX_LAYERS_LIMIT:
         raise ImageError(f"maxLayers = {spec.max_layers}: it must be between 2 and "
                          f"{MAX_LAYERS_LIMIT} (Docker refuses images of more layers)")
-    if spec.format not in FORMATS:
-        raise ImageError(f"format = {spec.format!r}: use \"docker-archive\" or \"oci\"")
-    config = check_config(spec.config)
-    created = resolve_created(spec.created)
-    architecture = check_architecture(spec.architecture) if spec.architecture \
-        else host_architecture()
+    settings = steps.check_settings(spec.format, spec.config, spec.created, spec.architecture)
+    config, created, architecture = settings.config, settings.created, settings.architecture
     if not spec.tag:
         raise ImageError("a layered image needs a tag (the builder gives the output hash)")
     repo_tag = normalize_repo_tag(spec.name, spec.tag)
@@ -150,7 +122,8 @@ def prepare(spec: LayeredSpec, store: StoreView, workdir: str, *,
     base = base_archive = None
     if spec.from_image:
         base_archive = ImageArchive(store.real(store.check(spec.from_image, "fromImage")))
-        base = base_archive.image(_base_name(spec))
+        base = base_archive.image(steps.base_image_name(spec.from_image_name,
+                                                        spec.from_image_tag))
     try:
         custom_blob = os.path.join(workdir, "customisation")
         custom_layer, referenced = _customisation_layer(spec, store, workdir, custom_blob,
@@ -173,14 +146,6 @@ def _named_in(config: Mapping[str, Any], closure: Sequence[str]) -> set[str]:
     return {p for p in closure if p in text}
 
 
-def _base_name(spec: LayeredSpec) -> str | None:
-    if spec.from_image_name is None and spec.from_image_tag is None:
-        return None
-    if spec.from_image_name is None:
-        raise ImageError("fromImageTag is given without fromImageName")
-    return f"{spec.from_image_name}:{spec.from_image_tag or 'latest'}"
-
-
 def _customisation_layer(spec: LayeredSpec, store: StoreView, workdir: str, blob: str,
                          compression: str | None) -> tuple[Layer, set[str]]:
     """Write the customisation layer to `blob`; returns it and the store paths (of the
@@ -192,7 +157,7 @@ def _customisation_layer(spec: LayeredSpec, store: StoreView, workdir: str, blob
     env = {"SOURCE_DATE_EPOCH": str(max(created_epoch(resolve_created(spec.created)), 0)),
            **spec.env}
     if spec.extra_commands:
-        _run_extra_commands(spec.extra_commands, root, env)
+        steps.run_extra_commands(spec.extra_commands, root, env)
     if spec.fake_root_commands:
         return _fake_root_layer(spec, store, root, staged, blob, compression, env)
     contents = LayerContents()
@@ -222,8 +187,7 @@ def _fake_root_layer(spec: LayeredSpec, store: StoreView, root: str, staged: lis
     with open(blob, "wb") as out:
         out.flush()
         result = run_as_root(job, out.fileno())
-    layer = Layer(result["diff_id"], result["digest"], result["size"], result["media_type"])
-    return layer, set(result.get("closure") or ())
+    return steps.layer_from_result(result), set(result.get("closure") or ())
 
 
 # --- store-path layers --------------------------------------------------------------------
@@ -232,11 +196,7 @@ def store_entries(paths: Sequence[str], store: StoreView, uid: int, gid: int) ->
     """The entries of the layer holding store paths `paths`: `/ndx/store/<path>` trees
     and their parent directories, nothing else."""
     contents = LayerContents()
-    parts = store.store_dir.strip("/").split("/")
-    for i in range(1, len(parts) + 1):
-        contents.add(Entry("/".join(parts[:i]), "dir", 0o755))
-    for path in sorted(paths):
-        contents.add_tree(store.real(path), path.strip("/"), owner=(uid, gid))
+    steps.add_store_paths(contents, paths, store, uid, gid)
     return contents.entries()
 
 
@@ -341,7 +301,7 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
                         log: Callable[[str], None] | None = None) -> Image:
     """Build the layered image and write it to `out_path`: a docker-archive (also an OCI
     layout) or, with `format = "oci"`, an OCI layout directory. Returns the image."""
-    compression = compression_of(spec.compressor)
+    compression = steps.compression_of(spec.compressor)
     tmp = tempfile.mkdtemp(prefix="ndx-layered-", dir=workdir)
     prepared = None
     try:
@@ -356,16 +316,8 @@ def build_layered_image(spec: LayeredSpec, store: StoreView, out_path: str,
         for layer, blob, _hit in made:
             blobs.add(layer.digest, blob, verified=True)
         blobs.add(prepared.custom_layer.digest, prepared.custom_blob, verified=True)
-        if spec.format == "oci":
-            partial = out_path + ".partial"
-            # The cache's blob files are immutable: the layout shares them (hard links).
-            write_oci_layout(partial, [image], blobs, link_blobs=True)
-            os.replace(partial, out_path)
-        else:
-            partial = out_path + ".partial"
-            with open(partial, "wb") as out:
-                write_docker_archive(out, [image], blobs, oci=True)
-            os.replace(partial, out_path)
+        # The cache's blob files are immutable: an OCI layout shares them (hard links).
+        steps.write_image(image, blobs, out_path, spec.format, link_blobs=True)
         return image
     finally:
         if prepared is not None and prepared.base_archive is not None:
@@ -394,7 +346,7 @@ def write_stream_conf(spec: LayeredSpec, store: StoreView, out_dir: str,
         for layer in base.layers if base else ():
             recipes.append({"kind": "base", "archive": spec.from_image,
                             **_layer_fields(layer)})
-        for group, layer in zip(prepared.groups, layers):
+        for group, layer in zip(prepared.groups, layers, strict=True):
             recipes.append({"kind": "store", "paths": group, "uid": spec.uid,
                             "gid": spec.gid, **_layer_fields(layer)})
         recipes.append({"kind": "file", "file": CUSTOM_FILE,

@@ -15,14 +15,21 @@ it streams the image of its configuration to standard output (see `stream.py`).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .build import StoreView
-from .builtin import _STORE_PATH, _paths, input_closure
-from .errors import ImageError, did_you_mean
+from .builder_steps import StoreView
+from .derivation_args import (
+    STORE_PATH,
+    check_inputs,
+    from_image_input,
+    input_closure,
+    named_in_config,
+    parse_arguments,
+    store_paths,
+)
+from .errors import ImageError
 from .layercache import LayerCache
 from .layered import LayeredSpec, build_layered_image, write_stream_conf
 from .provenance import collect
@@ -33,6 +40,8 @@ if TYPE_CHECKING:
 
 BUILDER = "builtin:buildLayeredImage"
 STREAM_BUILDER = "builtin:streamLayeredImage"
+#: The function the user called, for messages.
+BUILDER_NAME = "buildLayeredImage"
 #: The derivation attribute holding the arguments as JSON.
 SPEC_ATTR = "layeredImageSpec"
 #: Every argument `layeredImageSpec` may carry, and its Python name.
@@ -52,37 +61,17 @@ OUTPUTS = ("archive", "stream-conf")
 
 def parse_spec(text: str) -> dict[str, Any]:
     """The arguments from `layeredImageSpec`, checked for unknown names."""
-    try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise ImageError(f"{SPEC_ATTR} is not valid JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ImageError(f"{SPEC_ATTR} must be a JSON object")
-    for key in raw:
-        if key not in ARGUMENTS:
-            raise ImageError(f"buildLayeredImage: unknown argument '{key}'"
-                             f"{did_you_mean(key, ARGUMENTS)}")
-    if not isinstance(raw.get("name"), str):
-        raise ImageError("buildLayeredImage: the argument 'name' (a string) is required")
-    return {k: v for k, v in raw.items() if v is not None}
+    return parse_arguments(text, attr=SPEC_ATTR, builder=BUILDER_NAME, known=ARGUMENTS)
 
 
 def spec_from_derivation(store: DiskStore, drv: StoreDerivation, tag: str) -> LayeredSpec:
     """The `LayeredSpec` a derivation asks for, filled in from the store database."""
     args = parse_spec(drv.env.get(SPEC_ATTR, ""))
     inputs = input_closure(store, drv)
-    contents = _paths(args.get("contents"), "contents")
-    for path in contents:
-        if path not in inputs:
-            raise ImageError(f"buildLayeredImage: {path} is not an input of the derivation "
-                             "(pass packages, not strings naming them)")
-    named = set(_STORE_PATH.findall(json.dumps(args.get("config")))) & inputs
-    closure = store.closure(set(contents) | named)
-    from_image = args.get("fromImage")
-    if from_image is not None:
-        (from_image,) = _paths(from_image, "fromImage")
-        if from_image not in inputs:
-            raise ImageError(f"buildLayeredImage: fromImage {from_image} is not an input")
+    contents = check_inputs(store_paths(args.get("contents"), "contents", BUILDER_NAME),
+                            inputs, BUILDER_NAME)
+    closure = store.closure(set(contents) | named_in_config(args.get("config"), inputs))
+    from_image = from_image_input(args.get("fromImage"), inputs, BUILDER_NAME)
     kwargs: dict[str, Any] = {ARGUMENTS[k]: v for k, v in args.items()
                               if k not in ("contents", "fromImage")}
     kwargs.setdefault("tag", tag)
@@ -151,7 +140,7 @@ exit 1
 
 def stream_script(conf: str, repo_tag: str) -> str:
     """The text of the stream script for configuration store path `conf`."""
-    if not _STORE_PATH.fullmatch(conf):
+    if not STORE_PATH.fullmatch(conf):
         raise ImageError(f"streamLayeredImage: {conf!r} is not a store path")
     if not all(c.isalnum() or c in "/:._-" for c in repo_tag):
         raise ImageError(f"streamLayeredImage: odd image name {repo_tag!r}")

@@ -24,10 +24,10 @@ from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import apply
 from ndx.evaluator.values import ContextString, force, string_text
 
+from .builder_steps import FORMATS
 from .config import check_config
 from .errors import ImageError, did_you_mean
 from .layer import COMPRESSORS
-from .layered import FORMATS
 from .layered_builtin import ARGUMENTS, BUILDER, SPEC_ATTR, STREAM_BUILDER
 from .layering import MAX_LAYERS_LIMIT
 from .primops import _Json

@@ -23,7 +23,7 @@ becomes one layer if nothing splits it), a *list* of items, or named *parts*:
 | `["split_every", n]` | a graph or list | the paths, in order, in graphs of n paths |
 | `["subcomponent_out", paths]` | a graph | parts `main` (paths and what they refer to), `rest` |
 | `["subcomponent_in", paths]` | a graph | parts `main` (paths and what refers to them), `rest` |
-| `["split_paths", paths]` | a graph | parts `main` (paths and what only they need), `common` (what they share with the rest), `rest` |
+| `["split_paths", paths]` | a graph | parts `main` (paths and their own deps), `common`, `rest` |
 | `["remove_paths", paths]` | anything | the same without those paths |
 | `["over", part, step]` | parts | the part named `part` replaced by the step's result on it |
 | `["pipe", [step, …]]` | anything | the steps applied in order |
@@ -169,14 +169,16 @@ class _Planner:
 
     def _reach(self, starts: Iterable[str], within: Graph, *, down: bool) -> set[str]:
         """What `starts` refer to (down) or what refers to them (up), within `within`."""
+        edges: Mapping[str, Iterable[str]]
         if down:
             edges = {p: self.graph.get(p, frozenset()) for p in within}
         else:
-            edges = {p: set() for p in within}
+            referrers: dict[str, set[str]] = {p: set() for p in within}
             for p in within:
                 for r in self.graph.get(p, ()):
-                    if r in edges:
-                        edges[r].add(p)  # type: ignore[attr-defined]
+                    if r in referrers:
+                        referrers[r].add(p)
+            edges = referrers
         seen = {s for s in starts if s in within}
         todo = list(seen)
         while todo:

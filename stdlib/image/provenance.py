@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .archive import canonical_json
 from .errors import ImageError
+from .image_format import canonical_json
 from .layering import package_name
 
 if TYPE_CHECKING:

@@ -28,10 +28,12 @@ Fingerprint = tuple[int, int, int, int, int, int, int]
 _MAX_LINKS = 40
 
 
-def resolve_in_root(root: str, rel: str, *, follow_last: bool = False) -> str:
+def resolve_in_root(root: str, rel: str, *, follow_last: bool = False,
+                    error: Callable[[str], Exception] = ImageError) -> str:
     """The host path of `rel` inside `root`, resolving symlinks *as if `root` were `/`*, so
     a link in an untrusted image can never lead outside it (`/etc -> /host` stays in root).
-    The last component is followed only with `follow_last`."""
+    The last component is followed only with `follow_last`; a symlink loop raises
+    `error` (the caller's kind of error)."""
     parts = [p for p in rel.split("/") if p not in ("", ".")]
     resolved: list[str] = []
     hops = 0
@@ -45,7 +47,7 @@ def resolve_in_root(root: str, rel: str, *, follow_last: bool = False) -> str:
         if (parts or follow_last) and os.path.islink(candidate):
             hops += 1
             if hops > _MAX_LINKS:
-                raise ImageError(f"too many levels of symbolic links at /{rel}")
+                raise error(f"too many levels of symbolic links at /{rel}")
             target = os.readlink(candidate)
             if target.startswith("/"):
                 resolved = []
@@ -205,7 +207,7 @@ def extract_layer(root: str, stream: BinaryIO, protected: set[str]) -> None:
             if name.startswith(".wh."):
                 victim = f"{parent}/{name[4:]}" if parent else name[4:]
                 if victim not in protected:
-                    _remove(resolve_in_root(root, victim))
+                    remove_path(resolve_in_root(root, victim))
                 continue
             if rel in protected:
                 continue
@@ -218,10 +220,11 @@ def _clear_dir(root: str, rel: str, protected: set[str]) -> None:
         return
     for name in os.listdir(target):
         if (f"{rel}/{name}" if rel else name) not in protected:
-            _remove(os.path.join(target, name))
+            remove_path(os.path.join(target, name))
 
 
-def _remove(path: str) -> None:
+def remove_path(path: str) -> None:
+    """Delete the file, link or whole directory tree at `path`, if anything is there."""
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     elif os.path.lexists(path):
@@ -238,7 +241,7 @@ def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, root: str,
         if not os.path.isdir(target):
             os.mkdir(target)
     else:
-        _remove(target)
+        remove_path(target)
         if member.isfile():
             source = tar.extractfile(member)
             assert source is not None

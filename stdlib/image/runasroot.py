@@ -3,9 +3,9 @@ without a VM, and write the layer from inside the same session.
 
 Mechanism (see docs/architecture.md, "runAsRoot"): a helper process (this module, run as
 `python -m ndx.stdlib.image.runasroot`) enters private mount, network, IPC and UTS
-namespaces — and, when ndx is not running as root, a user namespace whose uid/gid 0…65535 are mapped by
-newuidmap/newgidmap onto the caller's uid and subordinate range, so `chown redis /data`
-works and is recorded. In it the helper:
+namespaces — and, when ndx is not running as root, a user namespace whose uid/gid
+0…65535 are mapped by newuidmap/newgidmap onto the caller's uid and subordinate range,
+so `chown redis /data` works and is recorded. In it the helper:
 
 1. unpacks the base image's layers (with owners and modes) under the staged root;
 2. mounts, inside the root, the store paths read-only at `/ndx/store/<name>`, a small
@@ -308,7 +308,7 @@ def _prepare_tools(tools: str) -> list[str]:
 
 def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     # Imported before anything is mounted or unpacked (modules must not come from the root).
-    from .archive import ImageArchive
+    from .archive_reader import ImageArchive
     from .layer import Entry, LayerContents, _entry, write_layer
     from .rootfs import changes, extend_closure, extract_layer, snapshot
 
@@ -345,7 +345,7 @@ def _helper(job: RootJob, out_fd: int, ready_fd: int, go_fd: int) -> None:
     # 1. the base image underneath the staged content
     if job.base_archive:
         with ImageArchive(job.base_archive) as archive:
-            from .archive import Layer
+            from .image_model import Layer
             for digest, media_type in job.base_layers:
                 with archive.open_layer(Layer("", digest, 0, media_type)) as stream:
                     extract_layer(root, stream, staged)

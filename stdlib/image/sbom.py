@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from .archive import Image, split_repo_tag
 from .config import DEFAULT_CREATED
+from .image_format import split_repo_tag
+from .image_model import Image
 from .provenance import read_label
 
 SPDX_VERSION = "SPDX-2.3"
@@ -75,11 +76,11 @@ def spdx_document(image: Image) -> dict[str, Any]:
     relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
                       "relatedSpdxElement": image_id}]
     ids = [_package_id(entry["path"], i) for i, entry in enumerate(entries)]
-    for entry, spdx_id in zip(entries, ids):
+    for entry, spdx_id in zip(entries, ids, strict=True):
         packages.append(_package(entry, spdx_id))
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": spdx_id})
-    for entry, spdx_id in zip(entries, ids):
+    for entry, spdx_id in zip(entries, ids, strict=True):
         for ref in _references(entry, len(entries)):
             relationships.append({"spdxElementId": spdx_id, "relationshipType": "DEPENDS_ON",
                                   "relatedSpdxElement": ids[ref]})

@@ -24,9 +24,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, BinaryIO
 
-from .archive import OCI_LAYER, Image, ImageArchive, Layer, write_docker_archive
-from .build import StoreView
+from .archive_reader import ImageArchive
+from .archive_writer import write_docker_archive
+from .builder_steps import StoreView
 from .errors import ImageError
+from .image_format import OCI_LAYER
+from .image_model import Image, Layer
 from .layer import tar_stream
 
 #: The files of a stream configuration directory.

@@ -19,9 +19,19 @@ copying them, and merging a base image's config; standard library HTTP only.
 from ndx.stdlib.image.config_merge import merge_container_config, merge_env, merge_image_config
 
 from .client import ClientOptions, Manifest, RegistryClient
-from .errors import (AuthError, BadReferenceError, DigestMismatchError, ImageFormatError,
-                     ManifestError, NotFoundError, PlatformError, RegistryError, TLSError,
-                     TransportError, UnsafeLayerError)
+from .errors import (
+                     AuthError,
+                     BadReferenceError,
+                     DigestMismatchError,
+                     ImageFormatError,
+                     ManifestError,
+                     NotFoundError,
+                     PlatformError,
+                     RegistryError,
+                     TLSError,
+                     TransportError,
+                     UnsafeLayerError,
+)
 from .layers import LayerLimits, decompress_layer, extract_layer
 from .platform import Platform, host_platform
 from .pull import PullResult, pull_image

@@ -161,7 +161,8 @@ class Authenticator:
             value = str(data.get("token") or data.get("access_token") or "")
             expires_in = float(data.get("expires_in") or 60)
         except (ValueError, AttributeError, TypeError):
-            raise AuthError(f"{what}: the token service of {host} sent an unreadable answer") from None
+            raise AuthError(f"{what}: the token service of {host} sent an unreadable "
+                            "answer") from None
         if not value:
             raise AuthError(f"{what}: the token service of {host} sent no token")
         remember_secret(value)

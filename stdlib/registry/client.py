@@ -22,8 +22,15 @@ from typing import Any, BinaryIO, cast
 from .auth import Authenticator, repository_scope
 from .credentials import Credentials, lookup_credentials, redact
 from .digest import check_digest, hasher, sha256_bytes
-from .errors import (AuthError, DigestMismatchError, ManifestError, NotFoundError,
-                     RegistryError, TLSError, TransportError)
+from .errors import (
+    AuthError,
+    DigestMismatchError,
+    ManifestError,
+    NotFoundError,
+    RegistryError,
+    TLSError,
+    TransportError,
+)
 from .errors_body import error_codes, registry_errors
 from .mediatypes import MANIFEST_ACCEPT
 from .progress import Progress
@@ -510,7 +517,7 @@ class _Counting:
         self.stream, self.progress = stream, progress
 
     def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
+        data: bytes = self.stream.read(size)
         self.progress.advance(len(data))
         return data
 

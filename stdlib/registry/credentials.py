@@ -126,7 +126,8 @@ def _helper_lookup(helper: str, host: str, source: str) -> Credentials | None:
         done = subprocess.run([program, "get"], input=server.encode(), capture_output=True,
                               timeout=60, check=False)
     except FileNotFoundError:
-        raise AuthError(f"credential helper {program} (named in {source}) is not installed") from None
+        raise AuthError(f"credential helper {program} (named in {source}) is not "
+                        "installed") from None
     except subprocess.TimeoutExpired:
         raise AuthError(f"credential helper {program} did not answer within 60 s") from None
     if done.returncode != 0:

@@ -27,6 +27,8 @@ from typing import BinaryIO
 
 import zstandard
 
+from ndx.stdlib.image.rootfs import remove_path, resolve_in_root
+
 from .errors import UnsafeLayerError
 
 _READ = 1 << 20
@@ -67,7 +69,7 @@ def open_decompressed(path: Path, compression: str) -> BinaryIO:
     if compression == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if compression == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(
             raw, read_across_frames=True, closefd=True)
     return raw
 
@@ -183,45 +185,8 @@ def decompress_layer(src: Path, dest: Path | None, *, compressed_size: int,
 
 # -- extraction -------------------------------------------------------------------------
 
-_MAX_SYMLINK_HOPS = 40
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
-
-
-def resolve_in_root(root: str, rel: str, *, follow_last: bool) -> str:
-    """The host path of `rel` inside `root`, following symlinks as if `root` were `/`
-    (so neither `..` nor an absolute target can leave it)."""
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    done: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        candidate = os.path.join(root, *done, part)
-        is_last = not parts
-        if os.path.islink(candidate) and (follow_last or not is_last):
-            hops += 1
-            if hops > _MAX_SYMLINK_HOPS:
-                raise UnsafeLayerError(f"too many levels of symlinks resolving {rel!r}")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                done = []
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-            continue
-        done.append(part)
-    return os.path.join(root, *done)
-
-
-def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        for entry in os.listdir(path):
-            _remove(os.path.join(path, entry))
-        os.rmdir(path)
-    elif os.path.lexists(path):
-        os.unlink(path)
 
 
 def extract_layer(layer: Path, dest: Path, *, compression: str | None = None,
@@ -243,16 +208,17 @@ def extract_layer(layer: Path, dest: Path, *, compression: str | None = None,
                 if not name:
                     continue
                 parent_rel, base = posixpath.split(name)
-                parent = resolve_in_root(root, parent_rel, follow_last=True)
+                parent = resolve_in_root(root, parent_rel, follow_last=True,
+                                         error=UnsafeLayerError)
                 os.makedirs(parent, exist_ok=True)
                 if base == _OPAQUE:
                     for entry in os.listdir(parent):
                         full = os.path.join(parent, entry)
                         if full not in created:
-                            _remove(full)
+                            remove_path(full)
                     continue
                 if base.startswith(_WHITEOUT):
-                    _remove(os.path.join(parent, base[len(_WHITEOUT):]))
+                    remove_path(os.path.join(parent, base[len(_WHITEOUT):]))
                     continue
                 path = os.path.join(parent, base)
                 created.add(path)
@@ -263,7 +229,7 @@ def extract_layer(layer: Path, dest: Path, *, compression: str | None = None,
                     dirs.append((path, member))
                     continue
                 if os.path.lexists(path):
-                    _remove(path)
+                    remove_path(path)
                 if member.isreg():
                     src = tar.extractfile(member)
                     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
@@ -275,7 +241,8 @@ def extract_layer(layer: Path, dest: Path, *, compression: str | None = None,
                     os.symlink(member.linkname, path)
                 elif member.islnk():
                     target_rel = _clean_name(member.linkname, what)
-                    target = resolve_in_root(root, target_rel, follow_last=False)
+                    target = resolve_in_root(root, target_rel, follow_last=False,
+                                             error=UnsafeLayerError)
                     if not os.path.isfile(target) or os.path.islink(target):
                         raise UnsafeLayerError(f"{what}: hard link {member.name!r} -> "
                                                f"{member.linkname!r} has no regular file to "

@@ -14,9 +14,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ndx.stdlib.image.archive import (OCI_LAYER, BlobFiles, Image, Layer, normalize_repo_tag,
-                                      write_docker_archive)
+from ndx.stdlib.image.archive_writer import write_docker_archive
 from ndx.stdlib.image.errors import ArchiveError
+from ndx.stdlib.image.image_format import OCI_LAYER, normalize_repo_tag
+from ndx.stdlib.image.image_model import BlobFiles, Image, Layer
 
 from . import locations
 from .client import ClientOptions

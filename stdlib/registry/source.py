@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ndx.stdlib.image.archive import BlobSource, Image, ImageArchive, Layer
+from ndx.stdlib.image.archive_reader import ImageArchive
+from ndx.stdlib.image.image_model import BlobSource, Image, Layer
 
 from .client import ClientOptions, Manifest, RegistryClient
 from .digest import check_digest, file_digest
 from .errors import ManifestError
-from .mediatypes import (DOCKER_MANIFEST_V1, DOCKER_MANIFEST_V1_SIGNED, IMAGE_MANIFEST_TYPES,
-                         INDEX_TYPES, LAYER_COMPRESSION)
+from .mediatypes import (
+    DOCKER_MANIFEST_V1,
+    DOCKER_MANIFEST_V1_SIGNED,
+    IMAGE_MANIFEST_TYPES,
+    INDEX_TYPES,
+    LAYER_COMPRESSION,
+)
 from .platform import Platform, host_platform, select_manifest
 from .reference import ImageReference
 
@@ -57,7 +63,7 @@ def _layers_of(manifest: dict[str, Any], config: dict[str, Any], what: str) -> t
         raise ManifestError(f"{what}: the manifest has {len(descs)} layers but the config "
                             f"lists {len(diff_ids)} diff IDs")
     layers = []
-    for desc, diff_id in zip(descs, diff_ids):
+    for desc, diff_id in zip(descs, diff_ids, strict=True):
         media_type = str(desc.get("mediaType") or "")
         if media_type not in LAYER_COMPRESSION:
             raise ManifestError(f"{what}: unsupported layer media type {media_type!r}")

@@ -23,10 +23,17 @@ from typing import Any, BinaryIO
 
 import zstandard
 
-from ndx.stdlib.image.archive import (LAYER_MEDIA_TYPES, OCI_LAYER, REF_NAME, BlobFiles,
-                                      BlobSource, Image, ImageArchive, Layer, normalize_repo_tag,
-                                      sha256_digest, write_docker_archive, write_oci_layout)
+from ndx.stdlib.image.archive_reader import ImageArchive
+from ndx.stdlib.image.archive_writer import write_docker_archive, write_oci_layout
 from ndx.stdlib.image.errors import ArchiveError
+from ndx.stdlib.image.image_format import (
+    LAYER_MEDIA_TYPES,
+    OCI_LAYER,
+    REF_NAME,
+    normalize_repo_tag,
+    sha256_digest,
+)
+from ndx.stdlib.image.image_model import BlobFiles, BlobSource, Image, Layer
 
 from . import locations
 from .client import ClientOptions, RegistryClient

@@ -21,8 +21,8 @@ from ndx.evaluator.hashes import (
     to_sri,
 )
 
-__all__ = ["DIGEST_SIZES", "NIX_BASE32_ALPHABET", "HashError", "base16", "compress_hash", "from_nix_base32",
-           "nix_base32", "parse_hash", "sha256", "sri"]
+__all__ = ["DIGEST_SIZES", "NIX_BASE32_ALPHABET", "HashError", "base16", "compress_hash",
+           "from_nix_base32", "nix_base32", "parse_hash", "sha256", "sri"]
 
 NIX_BASE32_ALPHABET = BASE32_ALPHABET
 """Nix's base32 digits: no e, o, u, t (so hashes spell no words)."""

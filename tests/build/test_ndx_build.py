@@ -17,7 +17,7 @@ import tarfile
 import time
 
 import pytest
-from conftest import with_logical_store
+from .helpers import with_logical_store
 from ndx.cli.build import BuildRequest, run_build
 from ndx.stdlib.store.disk import DiskStore
 

@@ -15,7 +15,7 @@ import textwrap
 import threading
 
 import pytest
-from conftest import with_logical_store
+from .helpers import with_logical_store
 from ndx.evaluator.io import FixedOutput
 from ndx.lang.errors import NdxError
 from ndx.stdlib.build import sandbox

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from editors_corpus import REPO, corpus_files, real_programs, with_sentinel
-from editors_runners import VimAnswers, run_textmate, run_vim
+
+from .editors_corpus import REPO, corpus_files, real_programs, with_sentinel
+from .editors_runners import VimAnswers, run_textmate, run_vim
 
 
 @pytest.fixture(scope="session")

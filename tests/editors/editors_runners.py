@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editors_corpus import CORPUS_DIR, GRAMMAR_DIR, parse_expectations
+from .editors_corpus import CORPUS_DIR, GRAMMAR_DIR, parse_expectations
 
 TEXTMATE_TOOLS = Path(__file__).resolve().parent / "textmate"
 VIM_QUERY = Path(__file__).resolve().parent / "vim" / "query.vim"

@@ -6,7 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from editors_corpus import CATEGORIES, corpus_files, nix_parses, parse_expectations
+
+from .editors_corpus import CATEGORIES, corpus_files, nix_parses, parse_expectations
 
 
 @pytest.mark.parametrize("corpus_file", corpus_files(), ids=lambda path: path.name)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pygments
-from editors_corpus import REPO
+
+from .editors_corpus import REPO
 
 PACKAGE_FOLDERS = ("lang", "evaluator", "stdlib", "grammar", "cli")
 """The folders setup.py maps to `ndx.*`."""

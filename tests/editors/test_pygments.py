@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from editors_corpus import (
+from pygments.lexer import LexerContext
+from pygments.token import Error, _TokenType, string_to_tokentype
+
+from ndx.grammar.pygments_lexer import NdxLexer
+
+from .editors_corpus import (
     CATEGORIES,
     CORPUS_DIR,
     Expectation,
@@ -16,9 +21,6 @@ from editors_corpus import (
     parse_expectations,
     real_programs,
 )
-from ndx.grammar.pygments_lexer import NdxLexer
-from pygments.lexer import LexerContext
-from pygments.token import Error, _TokenType, string_to_tokentype
 
 
 def _lex(text: str) -> tuple[list[tuple[int, _TokenType, str]], list[str]]:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from editors_corpus import (
+
+from .editors_corpus import (
     CATEGORIES,
     GRAMMAR_DIR,
     SENTINEL,

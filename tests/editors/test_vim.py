@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from editors_corpus import (
+
+from .editors_corpus import (
     CATEGORIES,
     Expectation,
     corpus_files,
@@ -13,7 +14,7 @@ from editors_corpus import (
     parse_expectations,
     real_programs,
 )
-from editors_runners import VimAnswers
+from .editors_runners import VimAnswers
 
 INTERPOLATION_GROUPS = ("ndxInterpolation", "ndxInterpolationDelim")
 

@@ -8,9 +8,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from editors_corpus import REPO
+
 from ndx.grammar.generate import stale_files
 from ndx.grammar.vocabulary import load_vocabulary
+
+from .editors_corpus import REPO
 
 
 def _nix_parses(expression: str) -> bool:
@@ -43,7 +45,8 @@ def test_globals_are_the_builtins_bound_without_prefix() -> None:
     assert _nix_parses("[ " + " ".join(vocabulary.globals) + " ]")
     others = [name for name in vocabulary.builtins if name not in vocabulary.globals]
     with ThreadPoolExecutor(max_workers=4) as pool:  # one nix process per name
-        bound = [name for name, parses in zip(others, pool.map(_nix_parses, others)) if parses]
+        answers = pool.map(_nix_parses, others)
+        bound = [name for name, parses in zip(others, answers, strict=True) if parses]
     assert not bound, f"bound without builtins.: {bound}"
     aliases = [name for name in vocabulary.global_functions() if name.startswith("__")]
     assert _nix_parses("[ " + " ".join(aliases) + " ]")

@@ -7,7 +7,7 @@ from ndx.lang import ast as A
 from ndx.lang.source import Source
 
 SPAN = Source("t.ndx", "x" * 10, "/").span(0, 1)
-O = A.BinaryOp
+Op = A.BinaryOp
 
 
 def var(name: str) -> A.Var:
@@ -36,9 +36,9 @@ def evaluate(expr: A.Expr) -> object:
 
 
 def test_recursive_let_function() -> None:
-    body = A.If(op(O.LT, var("n"), num(2)), var("n"),
-                op(O.ADD, app(var("fib"), op(O.SUB, var("n"), num(1))),
-                   app(var("fib"), op(O.SUB, var("n"), num(2)))), SPAN)
+    body = A.If(op(Op.LT, var("n"), num(2)), var("n"),
+                op(Op.ADD, app(var("fib"), op(Op.SUB, var("n"), num(1))),
+                   app(var("fib"), op(Op.SUB, var("n"), num(2)))), SPAN)
     expr = let(app(var("fib"), num(15)), fib=A.Lambda("n", None, body, SPAN))
     assert evaluate(expr) == 610
 
@@ -52,9 +52,9 @@ def test_lexical_binding_beats_with() -> None:
 
 
 def test_formals_defaults_see_each_other() -> None:
-    formals = A.Formals((A.Formal("a", None, SPAN), A.Formal("b", op(O.MUL, var("a"), num(2)),
+    formals = A.Formals((A.Formal("a", None, SPAN), A.Formal("b", op(Op.MUL, var("a"), num(2)),
                                                              SPAN)), False, SPAN)
-    f = A.Lambda(None, formals, op(O.ADD, var("a"), var("b")), SPAN)
+    f = A.Lambda(None, formals, op(Op.ADD, var("a"), var("b")), SPAN)
     arg = A.AttrSet(False, A.Bindings((A.Binding("a", num(5), A.BindingKind.PLAIN, SPAN),),
                                       (), (), SPAN), SPAN)
     assert evaluate(app(f, arg)) == 15

@@ -12,6 +12,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+
 from ndx.stdlib.image.archive import (
     OCI_LAYER_GZIP,
     BlobFiles,

@@ -9,6 +9,7 @@ import shutil
 import tarfile
 
 import pytest
+
 from ndx.stdlib.image.build import ImageSpec, build_image
 from ndx.stdlib.image.errors import ImageError
 from ndx.stdlib.image.rootfs import base_directory_links

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ndx.evaluator.io import Derivation
 from ndx.stdlib.image.builtin import image_attrs
 from ndx.stdlib.image.users import SHADOW_SETUP

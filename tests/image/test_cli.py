@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+
 from ndx.cli import commands  # noqa: F401  (registers the subcommands)
 from ndx.cli.main import cli
 from ndx.stdlib.image.build import ImageSpec, build_image

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from ndx.stdlib.image.build import ImageSpec, build_image
 from ndx.stdlib.image.users import SHADOW_SETUP
-
 from tests.engines import skopeo_inspect
 
 from .storetree import FakeStore

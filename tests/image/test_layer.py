@@ -11,6 +11,7 @@ import tarfile
 
 import pytest
 import zstandard
+
 from ndx.stdlib.image.errors import ImageError
 from ndx.stdlib.image.layer import CHUNK, Entry, LayerContents, write_layer
 

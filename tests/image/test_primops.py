@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-import ndx.stdlib  # noqa: F401  (registers buildImage)
 import pytest
+
+import ndx.stdlib  # noqa: F401  (registers buildImage)
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import force_deep

@@ -7,7 +7,6 @@ compared. Free variables are bound by wrapping the text in `_: with _; (…)`.
 
 from __future__ import annotations
 
-import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
@@ -38,6 +37,7 @@ from ndx.lang.ast import (
     Var,
     With,
 )
+from ndx.lang.printer import IDENTIFIER, string_literal
 
 WRAP_PREFIX = "_: with _; ("
 WRAP_SUFFIX = "\n)"
@@ -69,7 +69,7 @@ def nix_parse_many(texts: list[str], cwd: str | None = None) -> dict[str, str | 
         except NixError as exc:
             return exc
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(texts, pool.map(one, texts)))
+        return dict(zip(texts, pool.map(one, texts), strict=True))
 
 
 def nix_eval(text: str) -> str:
@@ -81,30 +81,15 @@ def nix_eval(text: str) -> str:
     return result.stdout.strip()
 
 
-def show_string(text: str) -> str:
-    out = ['"']
-    for char in text:
-        if char in '"\\$':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-_IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'\-]*\Z")
+#: A string as Nix 2.8 prints it: double-quoted, escaping `"`, `\\`, `$` and the three
+#: control characters — the same escapes as our printer's.
+show_string = string_literal
 
 
 def show_name(name: str) -> str:
     """An attribute name as Nix prints it: bare when it is an identifier, else quoted."""
     # (Nix 2.8's printIdentifier: of the keywords it only quotes `if`)
-    bare = _IDENTIFIER.match(name) and name != "if"
+    bare = IDENTIFIER.match(name) and name != "if"
     return name if bare else show_string(name)
 
 

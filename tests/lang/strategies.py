@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from ndx.lang.ast import (
     Apply,
     Assert,
@@ -35,6 +36,7 @@ from ndx.lang.ast import (
     Var,
     With,
 )
+from ndx.lang.builder import INT_MAX, SMALLEST_NORMAL
 from ndx.lang.lexer import KEYWORDS
 from ndx.lang.source import Source
 
@@ -51,9 +53,9 @@ attribute_names = st.one_of(identifiers, st.text(_TEXT_CHARS,
                                                  max_size=6), st.just("or"))
 
 leaves = st.one_of(
-    st.integers(min_value=0, max_value=2**63 - 1).map(lambda v: Int(v, SPAN)),
+    st.integers(min_value=0, max_value=INT_MAX).map(lambda v: Int(v, SPAN)),
     st.floats(min_value=0, allow_nan=False, allow_infinity=False)
-    .filter(lambda v: v == 0 or v >= 2.2250738585072014e-308).map(lambda v: Float(v, SPAN)),
+    .filter(lambda v: v == 0 or v >= SMALLEST_NORMAL).map(lambda v: Float(v, SPAN)),
     st.text(_TEXT_CHARS, max_size=8).map(lambda v: Str(v, SPAN)),
     identifiers.map(lambda v: Var(v, SPAN)),
     st.lists(path_component, max_size=3).map(lambda cs: Path("/" + "/".join(cs), SPAN)),
@@ -113,7 +115,8 @@ def _keys(children: st.SearchStrategy) -> st.SearchStrategy:
 
 def _formals(children: st.SearchStrategy) -> st.SearchStrategy:
     def build(names: list[str], defaults: list, ellipsis: bool) -> Formals:
-        params = tuple(Formal(name, default, SPAN) for name, default in zip(names, defaults))
+        params = tuple(Formal(name, default, SPAN)
+                       for name, default in zip(names, defaults, strict=False))
         return Formals(params, ellipsis, SPAN)
     return st.builds(build, st.lists(identifiers, unique=True, max_size=3),
                      st.lists(st.none() | children, min_size=3, max_size=3), st.booleans())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from ndx.cli import commands  # noqa: F401 - registers the subcommands
 from ndx.cli.main import cli
 

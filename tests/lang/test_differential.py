@@ -13,10 +13,12 @@ from dataclasses import fields, replace
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+
 from ndx.lang import ParseError, parse
 from ndx.lang.ast import BindingKind, Formals, Let, Node
 from ndx.lang.printer import unparse
 
+from .fuzz_budget import examples
 from .nix_oracle import NixError, nix_parse_many, show
 from .strategies import expressions
 
@@ -78,7 +80,7 @@ def _programs(draw: st.DrawFn) -> list[str]:
     return [unparse(_nix_orderable(draw(expressions))) for _ in range(40)]
 
 
-@settings(max_examples=4, deadline=None, phases=[Phase.generate],
+@settings(max_examples=examples(4), deadline=None, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_programs())
 def test_generated_programs_mean_the_same_in_nix(programs: list[str]) -> None:

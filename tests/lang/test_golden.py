@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ndx.lang import ParseError, parse
 from ndx.lang.dump import dump
 

@@ -8,6 +8,7 @@ its syntax (see nix_oracle.show), and what Nix rejects as a syntax error we reje
 from __future__ import annotations
 
 import pytest
+
 from ndx.lang import ParseError, parse
 
 from .nix_oracle import NixError, nix_parse_many, show

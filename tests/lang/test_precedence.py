@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from ndx.lang import ParseError, parse
 
 from .nix_oracle import NixError, nix_parse_many, show

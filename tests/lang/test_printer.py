@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+
 from ndx.lang import parse
 from ndx.lang.printer import unparse
 
+from .fuzz_budget import examples
 from .strategies import expressions
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "parse"
@@ -27,7 +29,7 @@ def benchmark_corpus(lines: int) -> str:
     return module.make_corpus(lines)  # type: ignore[no-any-return]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions)
 def test_generated_asts_round_trip(expr: object) -> None:
     text = unparse(expr)  # type: ignore[arg-type]

@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from ndx.lang import ParseError, parse, parse_file
 from ndx.lang.ast import Node
 from ndx.lang.dump import dump
 from ndx.lang.errors import NdxError
+
+from .fuzz_budget import examples
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "parse"
 REAL_FILES = [p.read_text(encoding="utf-8") for p in sorted(GOLDEN.glob("okay-*.ndx"))]
@@ -39,19 +42,19 @@ def check(text: str) -> None:
     assert isinstance(tree, Node)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.text(max_size=60))
 def test_random_text(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(SYNTAX), max_size=40).map("".join))
 def test_random_syntax_soup(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(REAL_FILES), st.data())
 def test_mutated_real_files(text: str, data: st.DataObject) -> None:
     for _ in range(data.draw(st.integers(1, 3))):

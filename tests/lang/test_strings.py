@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from ndx.lang import ParseError, parse
 from ndx.lang.ast import Interpolation, Str
 
@@ -88,7 +89,7 @@ def test_random_indented_strings_match_nix() -> None:
             literals.append(literal)
     assert len(literals) > 200
     values = nix_strings(literals)
-    for literal, value in zip(literals, values):
+    for literal, value in zip(literals, values, strict=True):
         assert text_of(parse(literal)) == value, literal
 
 
@@ -105,5 +106,5 @@ def test_random_double_quoted_strings_match_nix() -> None:
         if _is_one_string(literal):
             literals.append(literal)
     assert len(literals) > 150
-    for literal, value in zip(literals, nix_strings(literals)):
+    for literal, value in zip(literals, nix_strings(literals), strict=True):
         assert text_of(parse(literal)) == value, literal

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tarfile
 
 from ndx.stdlib.image.archive import ImageArchive
 from ndx.stdlib.image.provenance import LABEL

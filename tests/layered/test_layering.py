@@ -4,6 +4,7 @@ reference graphs with known answers."""
 from __future__ import annotations
 
 import pytest
+
 from ndx.stdlib.image.errors import ImageError
 from ndx.stdlib.image.layering import plan_layers, popularity, popularity_order
 

@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ndx.stdlib.store.disk import DiskStore
 
+from ndx.stdlib.store.disk import DiskStore
 from tests.builds import Built, NdxBuilds, image_files, uid_of
 from tests.engines import DockerEngine
 from tests.redis_checks import check_redis

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from ndx.cli.eval import run_eval
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import ndx.stdlib  # noqa: F401  (registers override)
 import pytest
+
+import ndx.stdlib  # noqa: F401  (registers override)
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import force_deep

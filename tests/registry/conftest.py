@@ -13,8 +13,14 @@ import pytest
 
 from .images import busybox_rootfs, debian_layout, skopeo_copy, umoci_image
 from .pki import ServerTLS, TokenSigner, make_server_tls
-from .servers import (FaultProxy, Registry, TokenServer, start_registry, wait_for_https,
-                      write_htpasswd)
+from .servers import (
+    FaultProxy,
+    Registry,
+    TokenServer,
+    start_registry,
+    wait_for_https,
+    write_htpasswd,
+)
 
 USER, PASSWORD = "alice", "correct-horse-battery-staple"
 TOKEN_SERVICE = "ndx-test-registry"

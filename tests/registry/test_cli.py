@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ndx.cli.main import cli
 from ndx.cli import commands  # noqa: F401  (registers the subcommands)
+from ndx.cli.main import cli
 from ndx.stdlib.registry import ClientOptions, pull_image
 from ndx.stdlib.registry.digest import nix32
 

@@ -9,11 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from ndx.stdlib.registry import (ClientOptions, DigestMismatchError, RegistryClient,
-                                 TransportError, pull_image)
+from ndx.stdlib.registry import (
+    ClientOptions,
+    DigestMismatchError,
+    RegistryClient,
+    TransportError,
+    pull_image,
+)
 
 from .images import skopeo_copy
 from .servers import Fault, FaultProxy, Registry
+
 
 @pytest.fixture(scope="module")
 def image(registry: Registry, busybox_layout: Path) -> str:

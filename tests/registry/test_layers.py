@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from ndx.stdlib.registry import (ClientOptions, LayerLimits, UnsafeLayerError,
-                                 decompress_layer, extract_layer, pull_image)
+from ndx.stdlib.registry import (
+    ClientOptions,
+    LayerLimits,
+    UnsafeLayerError,
+    decompress_layer,
+    extract_layer,
+    pull_image,
+)
 
 from .layerfactory import gzip_bomb, gzipped, layer_tar, publish, sha256
 from .servers import Registry

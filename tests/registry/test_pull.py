@@ -12,8 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from ndx.stdlib.registry import (ClientOptions, NotFoundError, Platform, PlatformError,
-                                 RegistryClient, TLSError, copy_image, pull_image)
+from ndx.stdlib.registry import (
+    ClientOptions,
+    NotFoundError,
+    Platform,
+    PlatformError,
+    RegistryClient,
+    TLSError,
+    copy_image,
+    pull_image,
+)
 from ndx.stdlib.registry.mediatypes import OCI_INDEX
 
 from .images import run, skopeo_copy

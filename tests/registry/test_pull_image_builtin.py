@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ndx.cli.eval import run_eval
 from ndx.stdlib.registry import ClientOptions, copy_image, pull_image
 from ndx.stdlib.registry.digest import nix32, sri
 from ndx.stdlib.store.disk import DiskStore
-
 from tests.builds import NdxBuilds
 
 from .conftest import PASSWORD, USER, write_auth_file

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ndx.stdlib.image.archive import Image, ImageArchive
 
+from ndx.stdlib.image.archive import Image, ImageArchive
 from tests.builds import BIN, ROOT, Built, NdxBuilds, image_files, image_text, uid_of
 from tests.engines import DockerEngine, Podman, skopeo, skopeo_inspect
 from tests.redis_checks import check_redis

@@ -12,9 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from ndx.stdlib.registry import (BadReferenceError, Platform, PlatformError,
-                                 merge_container_config, merge_env, merge_image_config,
-                                 parse_reference)
+from ndx.stdlib.registry import (
+    BadReferenceError,
+    Platform,
+    PlatformError,
+    merge_container_config,
+    merge_env,
+    merge_image_config,
+    parse_reference,
+)
 from ndx.stdlib.registry.auth import parse_challenge
 from ndx.stdlib.registry.credentials import Credentials, lookup_credentials, redact
 from ndx.stdlib.registry.digest import nix32

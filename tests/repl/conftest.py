@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from ndx.cli.repl.session import ReplSession
 from ndx.stdlib.store.disk import DiskStore
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import inspect
 
-import ndx.stdlib  # noqa: F401 - registers the store, fetch and image builtins
 import pytest
+
+import ndx.stdlib  # noqa: F401 - registers the store, fetch and image builtins
 from ndx.cli.repl.docs import describe_builtin
 from ndx.evaluator.builtins.registry import REGISTRY
 from ndx.evaluator.context import EvalContext

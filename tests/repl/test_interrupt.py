@@ -11,6 +11,7 @@ import signal
 import threading
 
 import pytest
+
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.session import run_deep
 from ndx.evaluator.values import Thunk

@@ -4,6 +4,7 @@ and the split into bindings, commands and expressions."""
 from __future__ import annotations
 
 import pytest
+
 from ndx.cli.repl.reader import classify, is_incomplete
 from ndx.lang import ParseError, parse
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ndx.cli.eval import run_eval
 
 from .conftest import Captured

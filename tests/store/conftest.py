@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from ndx.stdlib.store.disk import DiskStore
 from ndx.stdlib.store.memory import MemoryStore
 

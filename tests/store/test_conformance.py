@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from ndx.evaluator.io import Derivation, FixedOutput
 from ndx.lang.errors import NdxError
 from ndx.stdlib.store.drv import HOST_FINGERPRINT_ATTR, parse_derivation

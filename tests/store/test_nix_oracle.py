@@ -9,6 +9,7 @@ import os
 import subprocess
 
 import pytest
+
 from ndx.evaluator.io import Derivation, FixedOutput
 from ndx.stdlib.store.encoding import from_nix_base32
 from ndx.stdlib.store.memory import MemoryStore
