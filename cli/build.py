@@ -19,12 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import click
+
 from ndx.cli.main import report_internal_error
 from ndx.evaluator.coerce import show_type
 from ndx.evaluator.context import EvalContext
 from ndx.evaluator.errors import EvalError, EvalTypeError
-from ndx.evaluator.session import auto_call, find_along_attr_path, run_deep, split_attr_path, \
-    suspend_argument
+from ndx.evaluator.session import (
+    auto_call,
+    find_along_attr_path,
+    run_deep,
+    split_attr_path,
+    suspend_argument,
+)
 from ndx.evaluator.values import force, string_text, type_name
 from ndx.lang.errors import NdxError
 from ndx.stdlib.build.options import BuildOptions

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
+
 from ndx.cli.main import cli
 from ndx.evaluator.context import EvalContext, parse_search_path, parse_search_path_entry
 from ndx.evaluator.errors import EvalError

@@ -7,6 +7,7 @@ import tarfile
 from typing import Any
 
 import click
+
 from ndx.cli.main import cli
 from ndx.stdlib.image.archive import Image, ImageArchive
 

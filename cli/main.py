@@ -11,6 +11,7 @@ import traceback
 from importlib import metadata
 
 import click
+
 from ndx.lang.errors import NdxError
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import click
+
 from ndx.cli.main import cli
 from ndx.lang import parse, parse_file
 from ndx.lang.deep import deep

@@ -7,6 +7,7 @@ import os
 import re
 
 import click
+
 from ndx.cli.image import image_group
 from ndx.stdlib.image.archive import Image, ImageArchive
 from ndx.stdlib.image.errors import ImageError

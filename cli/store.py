@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import click
+
 from ndx.cli.main import cli
 from ndx.stdlib.build.progress import human_bytes
 from ndx.stdlib.store.disk import DiskStore

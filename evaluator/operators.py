@@ -142,8 +142,8 @@ def less_than(a: Any, b: Any) -> bool:
             return float(a) < float(b)  # int converted to double, as in C++
     elif ta is str or ta is ContextString:
         if tb is str or tb is ContextString:
-            return _text_less((a if ta is str else a.text),  # type: ignore[union-attr]
-                              (b if tb is str else b.text))  # type: ignore[union-attr]
+            return _text_less((a if ta is str else a.text),
+                              (b if tb is str else b.text))
     elif ta is PathValue:
         if tb is PathValue:
             return a.path < b.path  # type: ignore[no-any-return]

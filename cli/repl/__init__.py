@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import Any
 
 import click
+
 from ndx.cli.main import cli
 
 

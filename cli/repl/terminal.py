@@ -117,10 +117,11 @@ def _completer(session: ReplSession) -> Any:
 
 
 def _lexer() -> Any:
-    from ndx.grammar.pygments_lexer import NdxLexer
     from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.lexers import Lexer
     from prompt_toolkit.styles.pygments import pygments_token_to_classname
+
+    from ndx.grammar.pygments_lexer import NdxLexer
 
     ndx = NdxLexer(stripnl=False, stripall=False, ensurenl=False)
 

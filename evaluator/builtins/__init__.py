@@ -4,6 +4,16 @@ Each domain module registers its builtins with `registry.builtin`; importing thi
 package imports every domain module, which fills the registry.
 """
 
-from . import core, derivations  # noqa: F401
-from . import arith, attrs, context, files, json_format, lists, strings  # noqa: F401
-from . import toml_format, xml_format  # noqa: F401
+from . import (  # noqa: F401 - imported to register their builtins
+    arith,
+    attrs,
+    context,
+    core,
+    derivations,
+    files,
+    json_format,
+    lists,
+    strings,
+    toml_format,
+    xml_format,
+)

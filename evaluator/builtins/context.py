@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..coerce import coerce_to_string, expect_attrs, expect_bool, expect_list, \
-    expect_string, expect_string_no_context
+from ..coerce import (
+    coerce_to_string,
+    expect_attrs,
+    expect_bool,
+    expect_list,
+    expect_string,
+    expect_string_no_context,
+)
 from ..context import EvalContext
 from ..errors import EvalError
 from ..hashes import BASE32_ALPHABET

@@ -15,12 +15,17 @@ import os
 import stat
 from typing import Any
 
-from ..coerce import coerce_to_path, expect_attrs, expect_bool, expect_function, \
-    expect_string, expect_string_no_context
+from ..coerce import (
+    coerce_to_path,
+    expect_attrs,
+    expect_bool,
+    expect_function,
+    expect_string,
+    expect_string_no_context,
+)
 from ..context import EvalContext
 from ..errors import EvalError
-from ..hashes import HashError, compress_hash, encode_base32, hash_bytes, new_hasher, \
-    parse_hash
+from ..hashes import HashError, compress_hash, encode_base32, hash_bytes, new_hasher, parse_hash
 from ..paths import canonical_path
 from ..runtime import apply
 from ..values import ContextString, Thunk, make_string

@@ -24,8 +24,16 @@ from ..context import EvalContext
 from ..errors import EvalError, EvalTypeError
 from ..operators import INT_MAX, INT_MIN
 from ..printer import format_float
-from ..values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, \
-    make_string, sorted_names
+from ..values import (
+    ContextString,
+    Lambda,
+    PathValue,
+    PrimOp,
+    PrimOpApp,
+    Thunk,
+    make_string,
+    sorted_names,
+)
 from .registry import builtin
 
 _JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}

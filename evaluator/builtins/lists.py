@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..coerce import expect_bool, expect_function, expect_int, expect_list, \
-    expect_string_no_context
+from ..coerce import expect_bool, expect_function, expect_int, expect_list, expect_string_no_context
 from ..equality import values_equal
 from ..errors import EvalError
 from ..operators import less_than

@@ -15,8 +15,13 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from ..coerce import coerce_to_string, expect_int, expect_list, expect_string, \
-    expect_string_no_context
+from ..coerce import (
+    coerce_to_string,
+    expect_int,
+    expect_list,
+    expect_string,
+    expect_string_no_context,
+)
 from ..context import EvalContext
 from ..errors import EvalError
 from ..hashes import HashError, hash_bytes

@@ -23,8 +23,16 @@ from functools import lru_cache
 from typing import Any
 
 from ..printer import format_float
-from ..values import ContextString, Lambda, PathValue, PrimOp, PrimOpApp, Thunk, \
-    make_string, sorted_names
+from ..values import (
+    ContextString,
+    Lambda,
+    PathValue,
+    PrimOp,
+    PrimOpApp,
+    Thunk,
+    make_string,
+    sorted_names,
+)
 from .registry import builtin
 
 _XML_ESCAPES = str.maketrans({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;",
