@@ -22,6 +22,7 @@ from tests.redis_checks import check_redis
 ROOT = Path(__file__).resolve().parents[2]
 GENERIC = str(ROOT / "examples" / "redis-generic.ndx")
 CLASSIC = str(ROOT / "examples" / "redis.ndx")
+HELLO = str(ROOT / "examples" / "hello.ndx")
 
 # Names that must not be in an image: compilers, build tools, GNU coreutils.
 BUILD_TOOLS = {"gcc", "cc", "c++", "g++", "musl-gcc", "ld", "as", "make", "ar", "strip",
@@ -70,6 +71,17 @@ def test_classic_images_serve_as_the_redis_user(
     else:
         assert shells, "the entrypoint variant needs busybox's sh"
     assert files["data"].uid == uid_of(built.path, "redis")
+
+
+def test_hello_example_runs_and_holds_only_hello(
+        ndx_builds: NdxBuilds, dockerd: DockerEngine) -> None:
+    built = ndx_builds.build(HELLO)
+    assert "Loaded image: hello:latest" in dockerd.load(built.path)
+    assert dockerd.run("hello:latest").strip() == "Hello from ndx!"
+    store_paths = {p.split("/")[2] for p in image_files(built.path)
+                   if p.startswith("ndx/store/") and p.count("/") >= 2}
+    assert [item.split("-", 1)[1] for item in store_paths] == ["hello-1.0"]
+    check_no_build_tools(built)
 
 
 def derivation_closure(store: DiskStore, drv_path: str) -> set[str]:
