@@ -7,7 +7,7 @@
 #   ./dev.sh fuzz [SCALE]     the parser's property tests with SCALE (default 20) times the
 #                             examples of a normal run
 #   ./dev.sh bench [NAME…]    the benchmarks in benchmarks/ (parse eval builtins image
-#                             layered; default: all), each against its reference
+#                             layered startup; default: all), each against its reference
 #   ./dev.sh setup            system packages and the venv only
 set -eu
 cd "$(dirname "$0")"
@@ -36,7 +36,7 @@ case "$command" in
             tests/lang/test_differential.py
         ;;
     bench)
-        [ $# -gt 0 ] || set -- parse eval builtins image layered
+        [ $# -gt 0 ] || set -- parse eval builtins image layered startup
         for name in "$@"; do
             if [ ! -f "benchmarks/$name.py" ]; then
                 echo "no benchmark '$name' (have: $(cd benchmarks && ls *.py | sed 's/\.py$//' | tr '\n' ' '))" >&2

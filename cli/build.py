@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -36,7 +36,9 @@ from ndx.lang.errors import NdxError
 from ndx.stdlib.build.options import BuildOptions
 from ndx.stdlib.build.plan import make_plan, parse_target
 from ndx.stdlib.build.progress import ConsoleReporter
-from ndx.stdlib.store.disk import DiskStore
+
+if TYPE_CHECKING:
+    from ndx.stdlib.store.disk import DiskStore
 
 STDLIB_DIR = os.path.dirname(os.path.abspath(sys.modules["ndx.stdlib"].__file__ or ""))
 """The installed `ndx.stdlib` folder, reachable as `<ndx/…>` (e.g. `<ndx/fetch/fetchurl.ndx>`)."""
@@ -79,6 +81,8 @@ def run_build(request: BuildRequest, stdout: TextIO | None = None,
         err.write("warning: --no-sandbox: builders run WITHOUT isolation — they see and can "
                   "change this whole machine, use the network, and their results may not "
                   "be reproducible\n")
+    from ndx.stdlib.store.disk import DiskStore  # sqlite and the builder load on use
+
     reporter = ConsoleReporter(err, quiet=request.quiet)
     try:
         with DiskStore(request.store_dir, sandbox=not request.no_sandbox) as store:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import tarfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ndx.cli.main import cli
-from ndx.stdlib.image.archive import Image, ImageArchive
+
+if TYPE_CHECKING:
+    from ndx.stdlib.image.archive import Image, ImageArchive
 
 
 @cli.group("image")
@@ -42,6 +44,8 @@ def _layer_stats(archive: ImageArchive, image: Image) -> list[dict[str, Any]]:
 
 def describe(path: str) -> list[dict[str, Any]]:
     """Everything `ndx image inspect` shows, as data: one record per image."""
+    from ndx.stdlib.image.archive import ImageArchive  # the image stack loads on use
+
     with ImageArchive(path) as archive:
         records = []
         for image in archive.images():

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 import traceback
-from importlib import metadata
 
 import click
 
 from ndx.lang.errors import NdxError
+
+#: ndx's version, as in pyproject.toml (a test keeps the two equal): a constant, because
+#: asking `importlib.metadata` costs every command ~30 ms of start-up.
+VERSION = "0.1.0"
 
 
 def report_internal_error(exc: BaseException) -> None:
@@ -52,7 +55,7 @@ class ErrorBoundaryGroup(click.Group):
 
 
 @click.group(cls=ErrorBoundaryGroup)
-@click.version_option(metadata.version("ndx"), prog_name="ndx")
+@click.version_option(VERSION, prog_name="ndx")
 def cli() -> None:
     """ndx: a lazy Nix-expression language whose programs build container images."""
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ndx.cli.main import cli
-from ndx.stdlib.registry import ClientOptions, Platform, copy_image, host_platform, pull_image
-from ndx.stdlib.registry.digest import nix32, sri
+
+if TYPE_CHECKING:
+    from ndx.stdlib.registry import ClientOptions
 
 
 def _image_group() -> click.Group:
@@ -29,6 +31,8 @@ def _image_group() -> click.Group:
 
 def _options(insecure_registry: tuple[str, ...], ca_file: str | None, authfile: str | None,
              tls_verify: bool = True) -> ClientOptions:
+    from ndx.stdlib.registry.client import ClientOptions  # HTTP and TLS load on use
+
     return ClientOptions(insecure=not tls_verify, insecure_hosts=frozenset(insecure_registry),
                          ca_file=ca_file, auth_file=authfile)
 
@@ -64,6 +68,9 @@ def _run_copy(source: str, destination: str, format_: str | None, compress: str,
               chunk_size: int | None, mount_from: tuple[str, ...], platform: str | None,
               insecure_registry: tuple[str, ...], ca_file: str | None,
               authfile: str | None) -> None:
+    from ndx.stdlib.registry.platform import Platform
+    from ndx.stdlib.registry.transfer import copy_image
+
     result = copy_image(source, destination,
                         options=_options(insecure_registry, ca_file, authfile),
                         platform=Platform.parse(platform) if platform else None,
@@ -112,7 +119,10 @@ def prefetch_image(image: str, os_: str, arch: str | None, variant: str | None,
     like nix-prefetch-docker."""
     import tempfile
 
-    from ndx.stdlib.registry import parse_reference
+    from ndx.stdlib.registry.digest import nix32, sri
+    from ndx.stdlib.registry.platform import Platform, host_platform
+    from ndx.stdlib.registry.pull import pull_image
+    from ndx.stdlib.registry.reference import parse_reference
 
     ref = parse_reference(image)
     platform = Platform(os_, arch or host_platform().architecture, variant)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from typing import TYPE_CHECKING
 
 import click
 
 from ndx.cli.image import image_group
-from ndx.stdlib.image.archive import Image, ImageArchive
-from ndx.stdlib.image.errors import ImageError
+
+if TYPE_CHECKING:
+    from ndx.stdlib.image.archive import Image
 
 _CONF_LINE = re.compile(r"^conf=(/\S+)$", re.MULTILINE)
 
@@ -18,6 +20,9 @@ _CONF_LINE = re.compile(r"^conf=(/\S+)$", re.MULTILINE)
 def load_image(path: str) -> Image:
     """The image at `path`: a docker-archive, an OCI layout (file or directory), or the
     script `streamLayeredImage` made (read from its configuration, without streaming)."""
+    from ndx.stdlib.image.archive import ImageArchive  # the image stack loads on use
+    from ndx.stdlib.image.errors import ImageError
+
     if os.path.isfile(path):
         with open(path, "rb") as f:
             head = f.read(4096)

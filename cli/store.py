@@ -5,13 +5,14 @@ when writable, else `~/.local/share/ndx/store`)."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from ndx.cli.main import cli
-from ndx.stdlib.build.progress import human_bytes
-from ndx.stdlib.store.disk import DiskStore
-from ndx.stdlib.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from ndx.stdlib.store.disk import DiskStore
 
 store_option = click.option("--store", "store_dir", metavar="DIR", envvar="NDX_STORE",
                             help="The physical store directory.")
@@ -19,6 +20,8 @@ store_option = click.option("--store", "store_dir", metavar="DIR", envvar="NDX_S
 
 def open_store(store_dir: str | None) -> DiskStore:
     """The disk store the user named (or the default one)."""
+    from ndx.stdlib.store.disk import DiskStore  # sqlite and the builder load on use
+
     return DiskStore(store_dir)
 
 
@@ -32,6 +35,8 @@ def store_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
 def gc_command(store_dir: str | None, dry_run: bool) -> None:
     """Delete every store path not reachable from a GC root (`result` links)."""
+    from ndx.stdlib.build.progress import human_bytes
+
     with open_store(store_dir) as store:
         result = store.collect_garbage(
             dry_run=dry_run,
@@ -53,6 +58,9 @@ def gc_command(store_dir: str | None, dry_run: bool) -> None:
 def path_info_command(store_dir: str | None, recursive: bool, size: bool,
                       closure_size: bool, human_readable: bool, paths: tuple[str, ...]) -> None:
     """Show store paths (or `result` links) with their sizes and closures."""
+    from ndx.stdlib.build.progress import human_bytes
+    from ndx.stdlib.store.errors import StoreError
+
     with open_store(store_dir) as store:
         roots = [store.resolve(p) for p in paths]
         for path in roots:
@@ -93,6 +101,8 @@ def verify_command(store_dir: str | None, check_contents: bool) -> None:
 @click.argument("paths", nargs=-1, required=True)
 def delete_command(store_dir: str | None, paths: tuple[str, ...]) -> None:
     """Delete the given store paths, unless something still refers to them."""
+    from ndx.stdlib.build.progress import human_bytes
+
     with open_store(store_dir) as store:
         result = store.delete(paths)
     for path in result.deleted:
@@ -111,6 +121,8 @@ def log_command(store_dir: str | None, path: str) -> None:
 
 def read_log(store: DiskStore, path: str) -> str:
     """The kept build log for `path` (a `.drv`, an output path or a `result` link)."""
+    from ndx.stdlib.store.errors import StoreError
+
     target = store.resolve(path)
     candidates = [target] if target.endswith(".drv") else []
     if not candidates:

@@ -12,12 +12,11 @@ Each FILE is loaded as `:l FILE` does (its attributes come into scope). The modu
 from __future__ import annotations
 
 import os
-from importlib import metadata
 from typing import Any
 
 import click
 
-from ndx.cli.main import cli
+from ndx.cli.main import VERSION, cli
 
 
 @cli.command("repl")
@@ -56,7 +55,7 @@ def repl_command(files: tuple[str, ...], args: tuple[tuple[str, str], ...],
                               reporter=reporter)
         interactive = is_terminal(sys.stdin) and is_terminal(sys.stdout)
         if interactive:
-            print(f"Welcome to ndx {metadata.version('ndx')}. Type :? for help.",
+            print(f"Welcome to ndx {VERSION}. Type :? for help.",
                   flush=True)
         for file in files:
             session.load(file)

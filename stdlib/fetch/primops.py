@@ -16,9 +16,6 @@ from ndx.stdlib.store.encoding import HashError, parse_hash, sri
 from ndx.stdlib.store.nar import hash_path
 
 from .errors import FetchError
-from .evaltime import fetch_file, fetch_tarball
-from .git import fetch_git
-from .hg import fetch_mercurial
 
 
 def _arguments(value: Any, fetcher: str, allowed: set[str], ctx: EvalContext,
@@ -76,6 +73,8 @@ def _path_value(path: str) -> ContextString:
 def fetchurl(ctx: EvalContext, arg: Any) -> Any:
     """Download a file while evaluating and return its store path:
     `builtins.fetchurl "https://…"` or `{ url; sha256 ? …; name ? …; }`."""
+    from .evaltime import fetch_file  # HTTP and TLS load on use
+
     args = _arguments(arg, "fetchurl", {"url", "sha256", "hash", "name", "executable"}, ctx)
     store = ctx.require_store("builtins.fetchurl")
     url = _url(args["url"], ctx, "the 'url' argument of 'fetchurl'")
@@ -89,6 +88,8 @@ def fetchurl(ctx: EvalContext, arg: Any) -> Any:
 def fetch_tarball_(ctx: EvalContext, arg: Any) -> Any:
     """Download and unpack a tarball while evaluating and return its store path:
     `fetchTarball "https://…"` or `{ url; sha256 ? …; name ? "source"; }`."""
+    from .evaltime import fetch_tarball  # HTTP and TLS load on use
+
     args = _arguments(arg, "fetchTarball", {"url", "sha256", "name"}, ctx)
     store = ctx.require_store("fetchTarball")
     url = _url(args["url"], ctx, "the 'url' argument of 'fetchTarball'")
@@ -98,6 +99,8 @@ def fetch_tarball_(ctx: EvalContext, arg: Any) -> Any:
 
 
 def _git_result(ctx: EvalContext, args: dict[str, Any], fetcher: str) -> dict[str, Any]:
+    from .git import fetch_git
+
     store = ctx.require_store(fetcher)
     url = _url(args["url"], ctx, f"the 'url' argument of '{fetcher}'")
 
@@ -127,6 +130,8 @@ def fetch_git_(ctx: EvalContext, arg: Any) -> Any:
 @builtin("fetchMercurial", 1, global_=True, context=True)
 def fetch_mercurial_(ctx: EvalContext, arg: Any) -> Any:
     """Fetch a Mercurial revision into the store: `{ url; rev ? …; name ? "source"; }`."""
+    from .hg import fetch_mercurial
+
     args = _arguments(arg, "fetchMercurial", {"url", "rev", "name"}, ctx)
     store = ctx.require_store("fetchMercurial")
     url = _url(args["url"], ctx, "the 'url' argument of 'fetchMercurial'")
@@ -161,6 +166,8 @@ def fetch_tree(ctx: EvalContext, arg: Any) -> Any:
                       url_key="path" if kind == "path" else "url")
     if kind == "git":
         return _git_result(ctx, args, "fetchTree")
+    from .evaltime import fetch_file, fetch_tarball  # HTTP and TLS load on use
+
     store = ctx.require_store("fetchTree")
     expected = _hash(args, "fetchTree")
     name = _string(args, "name", "fetchTree", "source") or "source"

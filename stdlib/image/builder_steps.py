@@ -18,10 +18,9 @@ from .archive_writer import write_docker_archive, write_oci_layout
 from .config import check_architecture, check_config, host_architecture, resolve_created
 from .errors import ImageError, did_you_mean
 from .image_model import BlobFiles, Image, Layer
-from .layer import COMPRESSORS, Entry, LayerContents
+from .layer import Entry, LayerContents
+from .spec_names import COMPRESSORS, FORMATS
 
-#: Output formats: a docker-archive (also an OCI layout, as a tar) or an OCI directory.
-FORMATS = ("docker-archive", "oci")
 #: The user extraCommands runs as when ndx runs as root: it must not need privileges.
 NOBODY = 65534
 

@@ -32,26 +32,11 @@ from .derivation_args import (
     store_paths,
 )
 from .errors import ImageError
+from .spec_names import ARGUMENTS, BUILDER, RUN_AS_ROOT_HOST_DEPS, SPEC_ATTR
 
 if TYPE_CHECKING:
     from ndx.stdlib.store.disk import DiskStore
     from ndx.stdlib.store.drv import StoreDerivation
-
-BUILDER = "builtin:buildImage"
-#: The derivation attribute holding the arguments as JSON.
-SPEC_ATTR = "imageSpec"
-#: Host trees runAsRoot's tools come from; they take part in the derivation's hash.
-RUN_AS_ROOT_HOST_DEPS = ("/usr/sbin", "/usr/bin/busybox", "/usr/lib")
-#: Every argument `imageSpec` may carry, and its Python name.
-ARGUMENTS = {
-    "name": "name", "tag": "tag", "copyToRoot": "copy_to_root", "contents": "copy_to_root",
-    "keepContentsDirlinks": "keep_contents_dirlinks", "runAsRoot": "run_as_root",
-    "extraCommands": "extra_commands", "config": "config", "architecture": "architecture",
-    "created": "created", "uid": "uid", "gid": "gid", "compressor": "compressor",
-    "compressionLevel": "compression_level", "fromImage": "from_image",
-    "fromImageName": "from_image_name", "fromImageTag": "from_image_tag", "users": "users",
-    "format": "format",
-}
 
 
 def parse_spec(text: str) -> dict[str, Any]:

@@ -46,8 +46,6 @@ WINDOW = 32 * 1024
 #: Default compression levels: fast, because layers are compressed for transport and
 #: rebuilt often (zstd -1 still beats gzip -6 on size).
 DEFAULT_LEVELS = {"gzip": 1, "zstd": 1}
-#: Names accepted for each compressor (Nix's `compressor` spelling first).
-COMPRESSORS = {"gz": "gzip", "gzip": "gzip", "zstd": "zstd", "none": None}
 
 _READ = 1 << 20
 _NUL = bytes(512)

@@ -34,9 +34,10 @@ from .image_format import OCI_LAYER, canonical_json, normalize_repo_tag
 from .image_model import BlobFiles, Image, Layer
 from .layer import Entry, LayerContents, tar_stream, write_layer
 from .layercache import LayerCache, layer_key
-from .layering import DEFAULT_MAX_LAYERS, MAX_LAYERS_LIMIT, plan_layers
+from .layering import DEFAULT_MAX_LAYERS, plan_layers
 from .provenance import LABEL, closure_label
 from .rootfs import extend_closure, link_contents
+from .spec_names import MAX_LAYERS_LIMIT
 
 #: What the history says made each kind of layer.
 CREATED_BY = {"store": "ndx buildLayeredImage: store paths",

@@ -33,28 +33,17 @@ from .errors import ImageError
 from .layercache import LayerCache
 from .layered import LayeredSpec, build_layered_image, write_stream_conf
 from .provenance import collect
+from .spec_names import LAYERED_ARGUMENTS, LAYERED_BUILDER, LAYERED_SPEC_ATTR
 
 if TYPE_CHECKING:
     from ndx.stdlib.store.disk import DiskStore
     from ndx.stdlib.store.drv import StoreDerivation
 
-BUILDER = "builtin:buildLayeredImage"
-STREAM_BUILDER = "builtin:streamLayeredImage"
+BUILDER = LAYERED_BUILDER
 #: The function the user called, for messages.
 BUILDER_NAME = "buildLayeredImage"
-#: The derivation attribute holding the arguments as JSON.
-SPEC_ATTR = "layeredImageSpec"
-#: Every argument `layeredImageSpec` may carry, and its Python name.
-ARGUMENTS = {
-    "name": "name", "tag": "tag", "contents": "contents", "config": "config",
-    "architecture": "architecture", "created": "created", "maxLayers": "max_layers",
-    "layeringPipeline": "layering_pipeline", "extraCommands": "extra_commands",
-    "fakeRootCommands": "fake_root_commands", "enableFakechroot": "enable_fakechroot",
-    "includeStorePaths": "include_store_paths", "uid": "uid", "gid": "gid",
-    "compressor": "compressor", "compressionLevel": "compression_level",
-    "fromImage": "from_image", "fromImageName": "from_image_name",
-    "fromImageTag": "from_image_tag", "annotations": "annotations", "format": "format",
-}
+SPEC_ATTR = LAYERED_SPEC_ATTR
+ARGUMENTS = LAYERED_ARGUMENTS
 #: What the builder makes: the image itself, or a streamed image's configuration.
 OUTPUTS = ("archive", "stream-conf")
 

@@ -24,13 +24,19 @@ from ndx.evaluator.errors import EvalError
 from ndx.evaluator.runtime import apply
 from ndx.evaluator.values import ContextString, force, string_text
 
-from .builder_steps import FORMATS
 from .config import check_config
 from .errors import ImageError, did_you_mean
-from .layer import COMPRESSORS
-from .layered_builtin import ARGUMENTS, BUILDER, SPEC_ATTR, STREAM_BUILDER
-from .layering import MAX_LAYERS_LIMIT
 from .primops import _Json
+from .spec_names import (
+    COMPRESSORS,
+    FORMATS,
+    MAX_LAYERS_LIMIT,
+    RUN_AS_ROOT_HOST_DEPS,
+    STREAM_BUILDER,
+)
+from .spec_names import LAYERED_ARGUMENTS as ARGUMENTS
+from .spec_names import LAYERED_BUILDER as BUILDER
+from .spec_names import LAYERED_SPEC_ATTR as SPEC_ATTR
 
 #: Arguments of Nix's layered builders that mean nothing here (tar owner names are
 #: always empty; ndx images hold no Nix database).
@@ -119,8 +125,6 @@ def _image_derivation(ctx: EvalContext, spec: dict[str, Any], context: set[str],
                              "builder": BUILDER, "output": output,
                              SPEC_ATTR: _with_context(text, context)}
     if spec.get("fakeRootCommands"):
-        from .builtin import RUN_AS_ROOT_HOST_DEPS
-
         attrs["__impureHostDeps"] = list(RUN_AS_ROOT_HOST_DEPS)
     return _derivation(ctx, attrs)
 

@@ -48,7 +48,6 @@ from .errors import ImageError, did_you_mean
 
 #: Docker refuses images of more than 125 layers; Nix's default leaves room to extend.
 DEFAULT_MAX_LAYERS = 100
-MAX_LAYERS_LIMIT = 125
 
 #: The order in which a split's parts are laid down, bottom first.
 PART_ORDER = ("main", "common", "rest")

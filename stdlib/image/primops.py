@@ -20,11 +20,9 @@ from ndx.evaluator.errors import EvalError, EvalTypeError
 from ndx.evaluator.runtime import apply
 from ndx.evaluator.values import ContextString, PathValue, force, string_context, string_text
 
-from .builtin import ARGUMENTS, BUILDER, RUN_AS_ROOT_HOST_DEPS, SPEC_ATTR
 from .config import check_config
 from .errors import ImageError, did_you_mean
-from .layer import COMPRESSORS
-from .users import parse_users
+from .spec_names import ARGUMENTS, BUILDER, COMPRESSORS, RUN_AS_ROOT_HOST_DEPS, SPEC_ATTR
 
 #: Arguments Nix's buildImage has that mean nothing here (they size its build VM).
 IGNORED = {"diskSize", "buildVMMemorySize", "includeStorePaths", "meta"}
@@ -116,6 +114,9 @@ def _check(spec: dict[str, Any]) -> None:
             raise ImageError(f"buildImage: unknown format {json.dumps(spec['format'])}; use "
                              "\"docker-archive\" or \"oci\"")
         check_config(spec.get("config"))
-        parse_users(spec.get("users") or [])
+        if spec.get("users"):
+            from .users import parse_users  # the layer writer loads on use
+
+            parse_users(spec["users"])
     except ImageError as exc:
         raise EvalError(str(exc)) from None

@@ -14,29 +14,70 @@ copying them, and merging a base image's config; standard library HTTP only.
 * `merge_image_config` and friends: a base image's config with ndx's (`docker build`),
   from `ndx.stdlib.image.config_merge`, the one merge images use;
 * `builder`       the `builtin:pullImage` builder of the fixed-output derivation.
+
+The names below load their module on first use (PEP 562), so that registering the
+`pullImage` builtin (`primops`, imported by every evaluation) costs no HTTP, TLS or
+client code: `from ndx.stdlib.registry import pull_image` works as before.
 """
 
-from ndx.stdlib.image.config_merge import merge_container_config, merge_env, merge_image_config
+from __future__ import annotations
 
-from .client import ClientOptions, Manifest, RegistryClient
-from .errors import (
-                     AuthError,
-                     BadReferenceError,
-                     DigestMismatchError,
-                     ImageFormatError,
-                     ManifestError,
-                     NotFoundError,
-                     PlatformError,
-                     RegistryError,
-                     TLSError,
-                     TransportError,
-                     UnsafeLayerError,
-)
-from .layers import LayerLimits, decompress_layer, extract_layer
-from .platform import Platform, host_platform
-from .pull import PullResult, pull_image
-from .reference import ImageReference, parse_reference
-from .transfer import copy_image, parse_location, push_to_registry
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ndx.stdlib.image.config_merge import (
+                                               merge_container_config,
+                                               merge_env,
+                                               merge_image_config,
+    )
+
+    from .client import ClientOptions, Manifest, RegistryClient
+    from .errors import (
+                         AuthError,
+                         BadReferenceError,
+                         DigestMismatchError,
+                         ImageFormatError,
+                         ManifestError,
+                         NotFoundError,
+                         PlatformError,
+                         RegistryError,
+                         TLSError,
+                         TransportError,
+                         UnsafeLayerError,
+    )
+    from .layers import LayerLimits, decompress_layer, extract_layer
+    from .platform import Platform, host_platform
+    from .pull import PullResult, pull_image
+    from .reference import ImageReference, parse_reference
+    from .transfer import copy_image, parse_location, push_to_registry
+
+#: Where each public name lives.
+_HOMES = {
+    "merge_container_config": "ndx.stdlib.image.config_merge",
+    "merge_env": "ndx.stdlib.image.config_merge",
+    "merge_image_config": "ndx.stdlib.image.config_merge",
+    **dict.fromkeys(("ClientOptions", "Manifest", "RegistryClient"), ".client"),
+    **dict.fromkeys(("AuthError", "BadReferenceError", "DigestMismatchError",
+                     "ImageFormatError", "ManifestError", "NotFoundError", "PlatformError",
+                     "RegistryError", "TLSError", "TransportError", "UnsafeLayerError"),
+                    ".errors"),
+    **dict.fromkeys(("LayerLimits", "decompress_layer", "extract_layer"), ".layers"),
+    **dict.fromkeys(("Platform", "host_platform"), ".platform"),
+    **dict.fromkeys(("PullResult", "pull_image"), ".pull"),
+    **dict.fromkeys(("ImageReference", "parse_reference"), ".reference"),
+    **dict.fromkeys(("copy_image", "parse_location", "push_to_registry"), ".transfer"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuthError", "BadReferenceError", "ClientOptions", "DigestMismatchError",
