@@ -22,7 +22,7 @@ from ndx.lang import ast as A
 from ..coerce import type_error
 from ..errors import EvalError, MissingAttributeError, UndefinedVariableError
 from ..values import ContextString, Thunk
-from .core import CompilerCore
+from .core import NOT_CONSTANT, CompilerCore
 from .lazy import Code, Const, Delay, Lazy, Make, SlotRef, env_walker, maker_of
 from .scope import Scope
 
@@ -316,6 +316,9 @@ class BindingsCompiler(CompilerCore):
         return keys
 
     def _select(self, node: A.Select, scope: Scope) -> Code:
+        known = self.constant_select(node, scope)
+        if known is not NOT_CONSTANT:
+            return lambda env: known
         subject = self.compile(node.subject, scope)
         keys = self._keys(node.path, scope)
         default = None if node.default is None else self.compile(node.default, scope)

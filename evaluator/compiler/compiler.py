@@ -25,7 +25,7 @@ from ..operators import (
     update,
 )
 from ..printer import describe_value
-from ..values import Thunk
+from ..values import PrimOp, Thunk
 from . import templates
 from .bindings import BindingsCompiler
 from .functions import FunctionsCompiler
@@ -98,22 +98,30 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
             head = head.func
         args.reverse()
         function = self.operand(head, scope)
+        operands = [self._argument(step.arg, scope) for step in args]
         code: Code | None = None
-        for step in args:
+        primop = function[1] if function[0] == "const" else None
+        if type(primop) is PrimOp and 0 < primop.arity <= len(args):
+            arity = primop.arity
+            code = templates.primop_call(primop, operands[:arity], args[arity - 1].span)
+            args, operands = args[arity:], operands[arity:]
+        for step, arg in zip(args, operands):
             if code is not None:
                 function = ("code", code)
-            lazy = self.lazy(step.arg, scope, argument=True)
-            if type(lazy) is Const:
-                arg: tuple[Any, ...] = ("const", lazy.value)
-            elif type(lazy) is SlotRef:
-                arg = ("slot", lazy.depth, lazy.index)
-            elif type(lazy) is Delay:
-                arg = ("thunk", lazy.code, lazy.span)
-            else:
-                arg = ("make", lazy.maker)  # type: ignore[union-attr]
             code = templates.application(function, arg, step.span)
         assert code is not None
         return code
+
+    def _argument(self, node: A.Expr, scope: Scope) -> tuple[Any, ...]:
+        """An argument as `templates.application` takes it."""
+        lazy = self.lazy(node, scope, argument=True)
+        if type(lazy) is Const:
+            return ("const", lazy.value)
+        if type(lazy) is SlotRef:
+            return ("slot", lazy.depth, lazy.index)
+        if type(lazy) is Delay:
+            return ("thunk", lazy.code, lazy.span)
+        return ("make", lazy.maker)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ control
 

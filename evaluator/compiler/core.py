@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from ..context import EvalContext
 
 
+NOT_CONSTANT = object()
+"""`CompilerCore.constant_select`'s answer for an expression not known before evaluation."""
+
+
 class CompilerCore:
     """State and entry points of the compiler (see the module docstring)."""
 
@@ -69,7 +73,27 @@ class CompilerCore:
                 return ("slot", where.depth, where.index)
             if type(where) is Constant and type(where.value) is not Thunk:
                 return ("const", where.value)
+        elif isinstance(node, A.Select):
+            found = self.constant_select(node, scope)
+            if found is not NOT_CONSTANT:
+                return ("const", found)
         return ("code", self.compile(node, scope))
+
+    def constant_select(self, node: A.Select, scope: Scope) -> Any:
+        """The value of `builtins.name` (a static attribute of a constant set, already a
+        value), known at compile time; else `NOT_CONSTANT`. Only where the value is used
+        at once (an operand, a function called): as a lazy value it stays a thunk, as in
+        Nix, where it would print as `<CODE>`."""
+        if node.default is not None or len(node.path) != 1 or type(node.path[0]) is not str:
+            return NOT_CONSTANT
+        subject = node.subject
+        if type(subject) is not A.Var:
+            return NOT_CONSTANT
+        where = scope.resolve(subject.name)
+        if type(where) is not Constant or type(where.value) is not dict:
+            return NOT_CONSTANT
+        value = where.value.get(node.path[0], NOT_CONSTANT)
+        return NOT_CONSTANT if type(value) is Thunk else value
 
     def file_name(self, span: Span) -> str:
         """The file a span is in, as `__curPos` and `unsafeGetAttrPos` report it."""

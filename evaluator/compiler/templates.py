@@ -25,7 +25,7 @@ from ..equality import equal_forced
 from ..errors import EvalError
 from ..operators import INT_MAX, INT_MIN, add, div, less_than, mul, sub, wrap_int
 from ..runtime import CALL_SITE, apply
-from ..values import Lambda, Thunk
+from ..values import Lambda, PrimOp, Thunk
 from .bindings import MISSING, missing_attribute
 from .functions import call_failed
 
@@ -227,6 +227,45 @@ def _application_lines(function: Operand, arg: Operand) -> list[str]:
         "    raise call_failed(error, f, span)",
     ]
     return lines
+
+
+def primop_call(primop: PrimOp, args: list[tuple[Any, ...]], span: Any) -> Callable[..., Any]:
+    """A closure for `builtins.f a b …` given exactly the builtin's arity in arguments
+    (`args` as for `application`): the arguments go straight to its implementation,
+    without the partial applications in between (which cannot fail)."""
+    key = ("primop", *(_arg_shape(arg) for arg in args))
+    factory = _CACHE.get(key) or _build(key, "P, FN, " + ", ".join(
+        f"A{i}, S{i}" for i in range(len(args))) + ", span",
+        lambda: _primop_lines(args))
+    payloads: list[Any] = []
+    for arg in args:
+        kind = arg[0]
+        payloads += [arg[2] if kind == "slot" else arg[1], arg[2] if kind == "thunk" else None]
+    return factory(primop, primop.fn, *payloads, span)  # type: ignore[no-any-return]
+
+
+def _primop_lines(args: list[tuple[Any, ...]]) -> list[str]:
+    lines: list[str] = []
+    for i, arg in enumerate(args):
+        kind = arg[0]
+        if kind == "const":
+            lines.append(f"a{i} = A{i}")
+        elif kind == "slot":
+            lines.append(f"a{i} = env" + "[0]" * arg[1] + f"[A{i}]")
+        elif kind == "thunk":
+            lines.append(f"a{i} = Thunk(A{i}, env, S{i})")
+        else:
+            lines.append(f"a{i} = A{i}(env)")
+    names = ", ".join(f"a{i}" for i in range(len(args)))
+    return lines + [
+        "CALL_SITE.span = span",
+        "try:",
+        f"    r = FN({names})",
+        "    if type(r) is Thunk: r = r.force()",
+        "    return r",
+        "except EvalError as error:",
+        "    raise call_failed(error, P, span)",
+    ]
 
 
 def _arg_shape(arg: tuple[Any, ...]) -> tuple[Any, ...]:
