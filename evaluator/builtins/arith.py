@@ -101,6 +101,8 @@ def _bits(a: Any, b: Any, name: str) -> tuple[int, int]:
 @builtin("bitAnd", 2)
 def bit_and(a: Any, b: Any) -> int:
     """Return the bitwise AND of two integers."""
+    if type(a) is int and type(b) is int:
+        return a & b
     x, y = _bits(a, b, "bitAnd")
     return x & y
 

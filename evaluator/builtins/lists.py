@@ -17,7 +17,7 @@ from ..errors import EvalError
 from ..operators import less_than
 from ..runtime import apply
 from ..stable_sort import stable_sort
-from ..values import PrimOp, Thunk, has_escape, text_bytes
+from ..values import Lambda, PrimOp, Thunk, has_escape, text_bytes
 from .arith import less_than_
 from .registry import builtin
 
@@ -28,6 +28,18 @@ def _apply_pair(pair: tuple[Any, Any]) -> Any:
 
 def _apply_two(triple: tuple[Any, Any, Any]) -> Any:
     return apply(apply(triple[0], triple[1]), triple[2])
+
+
+def _lazy_calls(f: Any, args: Any) -> list[Thunk]:
+    """Thunks for `f arg`, one per argument. A function written in ndx with a plain
+    parameter is called as the evaluator does (`body([env, arg])`) with no `apply` in
+    between; any other `f`, a Thunk included, is left to `apply` (and stays unforced)."""
+    if type(f) is Lambda:
+        body = f.body
+        if body is not None:
+            env = f.env
+            return [Thunk(body, [env, arg]) for arg in args]
+    return [Thunk(_apply_pair, (f, arg)) for arg in args]
 
 
 def lazy_call(function: Any, arg: Any) -> Thunk:
@@ -96,7 +108,7 @@ def map_(f: Any, xs: Any) -> list[Any]:
     """Apply `f` to each element of a list, lazily: `map (x: x * 2) [ 1 2 ]` is
     `[ 2 4 ]`."""
     items = xs if type(xs) is list else expect_list(xs, "the second argument of 'map'")
-    return [Thunk(_apply_pair, (f, item)) for item in items]
+    return _lazy_calls(f, items)
 
 
 @builtin("filter", 2)
@@ -105,8 +117,15 @@ def filter_(f: Any, xs: Any) -> list[Any]:
     function = expect_function(f, "the first argument of 'filter'")
     items = expect_list(xs, "the second argument of 'filter'")
     out = []
+    body = function.body if type(function) is Lambda else None
+    env = function.env if body is not None else None
     for item in items:
-        keep = apply(function, item)
+        if body is not None:
+            keep = body([env, item])
+            if type(keep) is Thunk:
+                keep = keep.force()
+        else:
+            keep = apply(function, item)
         if keep is True or (keep is not False and _bool_result(keep, "filter")):
             out.append(item)
     return out if len(out) != len(items) else items
@@ -121,8 +140,23 @@ def foldl_strict(f: Any, initial: Any, xs: Any) -> Any:
     if not items:
         return initial.force() if type(initial) is Thunk else initial
     acc = initial
+    if type(function) is not Lambda or function.body is None:
+        for item in items:
+            acc = apply(apply(function, acc), item)
+        return acc
+    body, env = function.body, function.env
     for item in items:
-        acc = apply(apply(function, acc), item)
+        # `apply(apply(function, acc), item)`, with a function of plain parameters
+        # called as the evaluator calls it.
+        step = body([env, acc])
+        if type(step) is Thunk:
+            step = step.force()
+        if type(step) is Lambda and step.body is not None:
+            acc = step.body([step.env, item])
+            if type(acc) is Thunk:
+                acc = acc.force()
+        else:
+            acc = apply(step, item)
     return acc
 
 
@@ -132,7 +166,7 @@ def gen_list(f: Any, n: Any) -> list[Any]:
     size = expect_int(n, "the second argument of 'genList'")
     if size < 0:
         raise EvalError(f"cannot create list of size {size}")
-    return [Thunk(_apply_pair, (f, i)) for i in range(size)]
+    return _lazy_calls(f, range(size))
 
 
 def _is_less_than(function: Any) -> bool:
@@ -182,8 +216,15 @@ def concat_map(f: Any, xs: Any) -> list[Any]:
     """Apply `f` (which returns a list) to each element and concatenate the results."""
     function = expect_function(f, "the first argument of 'concatMap'")
     out: list[Any] = []
+    body = function.body if type(function) is Lambda else None
+    env = function.env if body is not None else None
     for item in expect_list(xs, "the second argument of 'concatMap'"):
-        result = apply(function, item)
+        if body is not None:
+            result = body([env, item])
+            if type(result) is Thunk:
+                result = result.force()
+        else:
+            result = apply(function, item)
         if type(result) is not list:
             result = expect_list(result, "the return value of the function passed to "
                                          "'concatMap'")
