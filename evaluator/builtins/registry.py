@@ -17,6 +17,7 @@ the search path, the import cache). `ndx.stdlib` registers its builtins (fetcher
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,10 +91,9 @@ def instantiate(ctx: Any) -> dict[str, Any]:
 
 
 def _bind(fn: Callable[..., Any], ctx: Any) -> Callable[..., Any]:
-    def bound(*args: Any) -> Any:
-        return fn(ctx, *args)
-
-    bound.__name__ = fn.__name__
+    # A partial (not a Python closure): no extra Python frame on each call.
+    bound = functools.partial(fn, ctx)
+    bound.__name__ = fn.__name__  # type: ignore[attr-defined]
     bound.__doc__ = fn.__doc__
     return bound
 

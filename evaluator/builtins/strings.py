@@ -171,6 +171,9 @@ def _plain_replacer(patterns: tuple[str, ...],
     if len(patterns) == 1:
         pattern, replacement = patterns[0], replacements[0]
         return lambda text: text.replace(pattern, replacement)
+    chained = _chained_replacer(patterns, replacements)
+    if chained is not None:
+        return chained
     plan = _plan(patterns)
     table = {p: replacements[i] for p, i in plan.first_index.items()}
     regex = plan.regex
@@ -178,6 +181,34 @@ def _plain_replacer(patterns: tuple[str, ...],
 
     def replace(text: str) -> str:
         return regex.sub(lambda m: table[m.group()], text)
+
+    return replace
+
+
+def _chained_replacer(patterns: tuple[str, ...],
+                      replacements: tuple[str, ...]) -> Callable[[str], str] | None:
+    """`text -> result` as one `str.replace` per pattern, when that is exactly the
+    left-to-right scan: no two patterns share a character (so their matches never
+    overlap and none is found inside another), no replacement holds a pattern's
+    character (so a replacement never forms a match), and at most one replacement is
+    empty, applied last (a deletion joins the text around it, which could form a
+    match of a pattern replaced after it). Otherwise None."""
+    used: set[str] = set()
+    for pattern in patterns:
+        chars = set(pattern)
+        if used & chars:
+            return None
+        used |= chars
+    if any(used.intersection(r) for r in replacements):
+        return None
+    steps = sorted(zip(patterns, replacements), key=lambda step: step[1] == "")
+    if len(steps) > 1 and steps[-2][1] == "":
+        return None
+
+    def replace(text: str) -> str:
+        for pattern, replacement in steps:
+            text = text.replace(pattern, replacement)
+        return text
 
     return replace
 
