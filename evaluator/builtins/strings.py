@@ -201,7 +201,7 @@ def _chained_replacer(patterns: tuple[str, ...],
         used |= chars
     if any(used.intersection(r) for r in replacements):
         return None
-    steps = sorted(zip(patterns, replacements), key=lambda step: step[1] == "")
+    steps = sorted(zip(patterns, replacements, strict=True), key=lambda step: step[1] == "")
     if len(steps) > 1 and steps[-2][1] == "":
         return None
 

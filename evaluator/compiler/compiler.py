@@ -105,7 +105,7 @@ class Compiler(BindingsCompiler, FunctionsCompiler, StringsCompiler):
             arity = primop.arity
             code = templates.primop_call(primop, operands[:arity], args[arity - 1].span)
             args, operands = args[arity:], operands[arity:]
-        for step, arg in zip(args, operands):
+        for step, arg in zip(args, operands, strict=True):
             if code is not None:
                 function = ("code", code)
             code = templates.application(function, arg, step.span)
