@@ -17,7 +17,6 @@ the search path, the import cache). `ndx.stdlib` registers its builtins (fetcher
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -91,9 +90,10 @@ def instantiate(ctx: Any) -> dict[str, Any]:
 
 
 def _bind(fn: Callable[..., Any], ctx: Any) -> Callable[..., Any]:
-    # A partial (not a Python closure): no extra Python frame on each call.
-    bound = functools.partial(fn, ctx)
-    bound.__name__ = fn.__name__  # type: ignore[attr-defined]
+    def bound(*args: Any) -> Any:
+        return fn(ctx, *args)
+
+    bound.__name__ = fn.__name__
     bound.__doc__ = fn.__doc__
     return bound
 
