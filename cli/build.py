@@ -27,9 +27,9 @@ from ndx.evaluator.errors import EvalError, EvalTypeError
 from ndx.evaluator.session import (
     auto_call,
     find_along_attr_path,
+    make_auto_args,
     run_deep,
     split_attr_path,
-    suspend_argument,
 )
 from ndx.evaluator.values import force, string_text, type_name
 from ndx.lang.errors import NdxError
@@ -188,12 +188,10 @@ def _describe(value: Any) -> str:
 
 
 def _auto_args(ctx: EvalContext, request: BuildRequest) -> dict[str, Any]:
-    """`--argstr`s, then `--arg`s parsed now (a syntax error is reported at once) and
-    evaluated when the program first uses them."""
-    args: dict[str, Any] = {name: text for name, text in request.argstrs}
-    for name, text in request.args:
-        args[name] = suspend_argument(ctx, name, text, os.getcwd())
-    return args
+    """`--argstr`s, then `--arg`s (a later one wins a name), as `ndx eval` makes them."""
+    specs = [(name, "str", text) for name, text in request.argstrs]
+    specs += [(name, "expr", text) for name, text in request.args]
+    return make_auto_args(ctx, specs)
 
 
 def is_derivation(value: Any) -> bool:
