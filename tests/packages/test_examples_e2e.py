@@ -37,12 +37,16 @@ def check_serving(docker: DockerEngine, built: Built, tag: str, version: str) ->
     assert uid_of(built.path, "redis") != 0
 
 
+def store_items(files: dict) -> set[str]:
+    """The `<hash>-<name>` store entries an image's files lie in."""
+    return {p.split("/")[2] for p in files if p.startswith("ndx/store/") and p.count("/") >= 2}
+
+
 def check_no_build_tools(built: Built) -> None:
     files = image_files(built.path)
     names = {os.path.basename(p) for p in files}
     assert not names & BUILD_TOOLS, sorted(names & BUILD_TOOLS)
-    store_paths = {p.split("/")[2] for p in files if p.startswith("ndx/store/") and p.count("/") >= 2}
-    for item in store_paths:
+    for item in store_items(files):
         name = item.split("-", 1)[1]
         assert not name.startswith(BUILD_TOOL_PACKAGES), item
 
@@ -78,9 +82,8 @@ def test_hello_example_runs_and_holds_only_hello(
     built = ndx_builds.build(HELLO)
     assert "Loaded image: hello:latest" in dockerd.load(built.path)
     assert dockerd.run("hello:latest").strip() == "Hello from ndx!"
-    store_paths = {p.split("/")[2] for p in image_files(built.path)
-                   if p.startswith("ndx/store/") and p.count("/") >= 2}
-    assert [item.split("-", 1)[1] for item in store_paths] == ["hello-1.0"]
+    items = store_items(image_files(built.path))
+    assert [item.split("-", 1)[1] for item in items] == ["hello-1.0"]
     check_no_build_tools(built)
 
 
