@@ -1,10 +1,9 @@
 """The differential oracle: every case must print exactly what Nix 2.8 prints.
 
-Each case is one file, `tests/oracle/<area>/<name>.ndx`, an expression. Optional first
-lines:
-
-    # flags: --json -A x      extra flags both tools accept (added to `--eval --strict`)
-    # oracle: skip <reason>   a case whose output depends on Nix's store paths
+Each case is one file, `tests/oracle/<area>/<name>.ndx`, an expression. An optional first
+line `# flags: --json -A x` gives extra flags both tools accept (added to `--eval
+--strict`). There is no way to skip a case: one whose output would show Nix's store paths
+belongs in tests/store/test_nix_oracle.py, which compares against a Nix store instead.
 
 The case runs through `nix-instantiate --eval --strict` (live) and through `ndx eval
 --strict` (in-process, via `ndx.cli.eval.run_argv`, the function the CLI runs); stdout
@@ -26,19 +25,16 @@ ORACLE_DIR = Path(__file__).parent
 CASES = sorted(ORACLE_DIR.glob("*/*.ndx"))
 
 
-def read_header(path: Path) -> tuple[list[str], str | None]:
-    """The extra flags and the skip reason declared at the top of a case."""
+def read_flags(path: Path) -> list[str]:
+    """The extra flags declared at the top of a case."""
     flags: list[str] = []
-    skip: str | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
         body = line[1:].strip()
         if body.startswith("flags:"):
             flags = shlex.split(body[len("flags:"):])
-        elif body.startswith("oracle: skip"):
-            skip = body[len("oracle: skip"):].strip() or "declared skip"
-    return flags, skip
+    return flags
 
 
 def run_nix(path: Path, flags: list[str], env: dict[str, str]) -> tuple[bytes, int]:
@@ -58,9 +54,7 @@ def run_ndx(path: Path, flags: list[str]) -> tuple[bytes, int, str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_case_matches_nix(case: Path, nix_environment: dict[str, str]) -> None:
-    flags, skip = read_header(case)
-    if skip is not None:
-        pytest.skip(skip)
+    flags = read_flags(case)
     nix_out, nix_status = run_nix(case, flags, nix_environment)
     ndx_out, ndx_status, ndx_err = run_ndx(case, flags)
     assert (ndx_out, ndx_status) == (nix_out, nix_status), (
